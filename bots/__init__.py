@@ -1,0 +1,1 @@
+"""Bots: filled in by later issues."""

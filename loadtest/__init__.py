@@ -1,0 +1,1 @@
+"""Loadtest: filled in by later issues."""

@@ -1,0 +1,1 @@
+"""Matchmaker: filled in by later issues."""

@@ -157,7 +157,7 @@ class Registry:
         if existing is not None:
             if type(existing) is not type(metric) or existing.label_names != metric.label_names:
                 raise ValueError(f"metric {metric.name} registered twice with different shapes")
-            return existing  # type: ignore[return-value]
+            return existing
         self._metrics[metric.name] = metric
         return metric
 

@@ -1,0 +1,1 @@
+"""Accounts: password hashing, tokens, name rules and the users store."""

@@ -1,0 +1,1 @@
+"""The companion REST API under ``/api/v1``."""

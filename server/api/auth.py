@@ -1,0 +1,313 @@
+"""``/api/v1/auth``: register, login, refresh, logout, guest, upgrade, me.
+
+Access tokens live ``server.access_token_seconds`` (15 min); refresh tokens
+``server.refresh_token_seconds`` (7 days) and are rotated on every use.  Presenting a
+refresh token that was already used revokes its whole family (the session): whoever stole
+it and whoever still holds the newer one are both logged out.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from server.accounts import store
+from server.accounts.names import (
+    display_name_problem,
+    guest_display_name,
+    handle_problem,
+    normalize_display_name,
+)
+from server.accounts.passwords import hash_password, password_problem, verify_password
+from server.accounts.tokens import AccessClaims, new_refresh_token, refresh_hash
+from server.api.session import authenticate, revoked_key
+from server.errors import Conflict, Forbidden, Unauthorized
+from server.http import ratelimit
+from server.http.body import Fields, json_body
+from server.http.middleware import client_ip, request_id
+from server.http.openapi import Api, Schema
+from server.http.state import PG, REDIS, SETTINGS, SIGNER
+from server.types import UserId
+
+api = Api()
+
+SELF_SERVICE_ROLES = ("player", "teacher")  # admins are made by an operator, not by sign-up
+
+_USER: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "handle": {"type": ["string", "null"]},
+        "display_name": {"type": "string"},
+        "role": {"type": "string", "enum": ["player", "teacher", "admin"]},
+        "guest": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+_TOKENS: Schema = {
+    "type": "object",
+    "required": ["access_token", "refresh_token", "token_type", "expires_in", "user"],
+    "properties": {
+        "access_token": {"type": "string"},
+        "refresh_token": {"type": "string"},
+        "token_type": {"const": "Bearer"},
+        "expires_in": {"type": "integer"},
+        "user": _USER,
+    },
+}
+_CREDENTIALS: Schema = {
+    "type": "object",
+    "required": ["handle", "password"],
+    "additionalProperties": False,
+    "properties": {
+        "handle": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{2,23}$"},
+        "password": {"type": "string", "minLength": 8, "maxLength": 128},
+    },
+}
+_REGISTER: Schema = {
+    **_CREDENTIALS,
+    "properties": {
+        **_CREDENTIALS["properties"],
+        "display_name": {"type": "string", "minLength": 2, "maxLength": 32},
+        "role": {"type": "string", "enum": list(SELF_SERVICE_ROLES)},
+    },
+}
+_BAD = ("malformed body or fields", None)
+_LIMITED = ("rate limited; see Retry-After", None)
+
+
+async def _auth_rate_limit(request: web.Request) -> None:
+    limits = request.app[SETTINGS].limits
+    await ratelimit.hit(request.app[REDIS], "auth.ip", client_ip(request),
+                        limits.auth_per_ip_per_minute)  # fmt: skip
+
+
+async def _account_rate_limit(request: web.Request, handle: str) -> None:
+    limits = request.app[SETTINGS].limits
+    await ratelimit.hit(request.app[REDIS], "auth.account", handle.lower(),
+                        limits.auth_per_account_per_minute)  # fmt: skip
+
+
+async def _issue(
+    request: web.Request, user: store.User, family: uuid.UUID | None = None, status: int = 200
+) -> web.Response:
+    """A new access token and a new refresh token (in ``family``, or a new session)."""
+    settings = request.app[SETTINGS].server
+    family = family or uuid.uuid4()
+    refresh, digest = new_refresh_token()
+    await store.insert_refresh_token(
+        request.app[PG],
+        user_id=user.id,
+        family_id=family,
+        token_hash=digest,
+        lifetime_s=settings.refresh_token_seconds,
+        user_agent=request.headers.get("User-Agent"),
+        ip=client_ip(request),
+    )
+    now = int(time.time())
+    access = request.app[SIGNER].issue(
+        AccessClaims(
+            user_id=user.id,
+            role=user.role,
+            guest=user.is_guest,
+            session_id=str(family),
+            issued_at=now,
+            expires_at=now + settings.access_token_seconds,
+        )
+    )
+    body: dict[str, Any] = {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": settings.access_token_seconds,
+        "refresh_expires_in": settings.refresh_token_seconds,
+        "user": user.public(),
+    }
+    return web.json_response(body, status=status)
+
+
+async def _audit(request: web.Request, action: str, actor: str | None, **details: Any) -> None:
+    await store.audit(request.app[PG], action, actor_id=actor, target_type="user",
+                      target_id=actor, details=details, request_id=request_id(request),
+                      ip=client_ip(request))  # fmt: skip
+
+
+@api.route("POST", "/api/v1/auth/register", summary="Create an account", tag="auth",
+           request=_REGISTER,
+           responses={201: ("account created, signed in", _TOKENS), 400: _BAD, 409: ("handle taken", None),
+                      413: _BAD, 415: _BAD, 422: _BAD, 429: _LIMITED})  # fmt: skip
+async def register(request: web.Request) -> web.Response:
+    await _auth_rate_limit(request)
+    f = Fields(await json_body(request), {"handle", "password", "display_name", "role"})
+    handle = f.string("handle", max_len=64)
+    password = f.string("password", max_len=1024)
+    display = f.string("display_name", required=False, max_len=256)
+    role = f.string("role", required=False, max_len=32) or "player"
+    if handle is not None and (p := handle_problem(handle)):
+        f.problem("handle", p)
+    if password is not None and (p := password_problem(password, handle)):
+        f.problem("password", p)
+    display = normalize_display_name(display) if display is not None else handle
+    if display is not None and (p := display_name_problem(display)):
+        f.problem("display_name", p)
+    if role == "admin":
+        raise Forbidden("admin accounts cannot be self-registered", code="forbidden_role")
+    if role not in SELF_SERVICE_ROLES:
+        f.problem("role", f"must be one of {', '.join(SELF_SERVICE_ROLES)}")
+    f.done()
+    assert handle is not None and password is not None and display is not None
+    user = await store.create_user(
+        request.app[PG], handle=handle, display_name=display, role=role,
+        password_hash=await hash_password(password), is_guest=False,
+    )  # fmt: skip
+    if user is None:
+        raise Conflict(f"the handle {handle!r} is taken", code="handle_taken",
+                       details={"fields": {"handle": "is taken"}})  # fmt: skip
+    await _audit(request, "user.register", user.id, role=role)
+    return await _issue(request, user, status=201)
+
+
+@api.route("POST", "/api/v1/auth/login", summary="Sign in with handle and password", tag="auth",
+           request=_CREDENTIALS,
+           responses={200: ("signed in", _TOKENS), 400: _BAD, 401: ("wrong handle or password", None),
+                      415: _BAD, 422: _BAD, 429: _LIMITED})  # fmt: skip
+async def login(request: web.Request) -> web.Response:
+    await _auth_rate_limit(request)
+    f = Fields(await json_body(request), {"handle", "password"})
+    handle = f.string("handle", max_len=64)
+    password = f.string("password", max_len=1024)
+    f.done()
+    assert handle is not None and password is not None
+    await _account_rate_limit(request, handle)
+    user = await store.user_by_handle(request.app[PG], handle)
+    ok = await verify_password(user.password_hash if user else None, password)
+    if user is None or not ok:
+        raise Unauthorized("wrong handle or password", code="invalid_credentials")
+    await _audit(request, "user.login", user.id)
+    return await _issue(request, user)
+
+
+@api.route("POST", "/api/v1/auth/refresh", summary="Trade a refresh token for new tokens",
+           tag="auth",
+           request={"type": "object", "required": ["refresh_token"],
+                    "properties": {"refresh_token": {"type": "string"}}},
+           responses={200: ("new tokens; the old refresh token is spent", _TOKENS), 400: _BAD,
+                      401: ("invalid, expired or reused refresh token", None), 422: _BAD,
+                      429: _LIMITED})  # fmt: skip
+async def refresh(request: web.Request) -> web.Response:
+    await _auth_rate_limit(request)
+    f = Fields(await json_body(request), {"refresh_token"})
+    token = f.string("refresh_token", max_len=256)
+    f.done()
+    assert token is not None
+    pg = request.app[PG]
+    reused: str | None = None
+    async with pg.acquire() as conn, conn.transaction():
+        row = await store.refresh_row_for_update(conn, refresh_hash(token))
+        if row is None:
+            raise Unauthorized("this refresh token is not valid", code="invalid_refresh_token")
+        if row["used_at"] is not None or row["revoked_at"] is not None:
+            await store.revoke_family(conn, row["family_id"])
+            reused = str(row["user_id"])
+        elif row["expires_at"] <= datetime.now(UTC):
+            raise Unauthorized("this refresh token has expired; sign in again",
+                               code="refresh_token_expired")  # fmt: skip
+        else:
+            await store.mark_refresh_used(conn, row["id"])
+            user = await store.user_by_id(conn, str(row["user_id"]))
+    if reused is not None:
+        ttl = request.app[SETTINGS].server.access_token_seconds
+        await request.app[REDIS].set(revoked_key(str(row["family_id"])), "reuse", ex=ttl)
+        await _audit(request, "session.refresh_reuse", reused, family=str(row["family_id"]))
+        raise Unauthorized(
+            "this refresh token was already used; the session is revoked, sign in again",
+            code="refresh_token_reused",
+        )
+    if user is None:
+        raise Unauthorized("this account no longer exists", code="invalid_refresh_token")
+    return await _issue(request, user, family=row["family_id"])
+
+
+@api.route("POST", "/api/v1/auth/logout", summary="End this session (all its tokens)",
+           tag="auth", auth=True,
+           responses={204: ("logged out", None), 401: ("not signed in", None)})  # fmt: skip
+async def logout(request: web.Request) -> web.Response:
+    claims = await authenticate(request)
+    await json_body(request, optional=True)
+    family = uuid.UUID(claims.session_id)
+    await store.revoke_family(request.app[PG], family)
+    ttl = request.app[SETTINGS].server.access_token_seconds
+    await request.app[REDIS].set(revoked_key(claims.session_id), "logout", ex=ttl)
+    await _audit(request, "user.logout", claims.user_id)
+    return web.Response(status=204)
+
+
+@api.route("POST", "/api/v1/auth/guest", summary="Start playing as a guest", tag="auth",
+           request={"type": "object", "properties": {"display_name": {"type": "string"}}},
+           responses={201: ("guest account created, signed in", _TOKENS), 400: _BAD, 422: _BAD,
+                      429: _LIMITED})  # fmt: skip
+async def guest(request: web.Request) -> web.Response:
+    await _auth_rate_limit(request)
+    f = Fields(await json_body(request, optional=True), {"display_name"})
+    display = f.string("display_name", required=False, max_len=256)
+    if display is not None:
+        display = normalize_display_name(display)
+        if p := display_name_problem(display):
+            f.problem("display_name", p)
+    f.done()
+    user = await store.create_user(
+        request.app[PG], handle=None, display_name=display or guest_display_name(),
+        role="player", password_hash=None, is_guest=True,
+    )  # fmt: skip
+    assert user is not None
+    await _audit(request, "user.guest", user.id)
+    return await _issue(request, user, status=201)
+
+
+@api.route("POST", "/api/v1/auth/upgrade", summary="Turn a guest into a full account",
+           tag="auth", auth=True, request=_CREDENTIALS,
+           responses={200: ("upgraded; new tokens", _TOKENS), 401: ("not signed in", None),
+                      409: ("not a guest, or handle taken", None), 422: _BAD})  # fmt: skip
+async def upgrade(request: web.Request) -> web.Response:
+    claims = await authenticate(request)
+    f = Fields(await json_body(request), {"handle", "password", "display_name"})
+    handle = f.string("handle", max_len=64)
+    password = f.string("password", max_len=1024)
+    display = f.string("display_name", required=False, max_len=256)
+    if handle is not None and (p := handle_problem(handle)):
+        f.problem("handle", p)
+    if password is not None and (p := password_problem(password, handle)):
+        f.problem("password", p)
+    if display is not None:
+        display = normalize_display_name(display)
+        if p := display_name_problem(display):
+            f.problem("display_name", p)
+    f.done()
+    assert handle is not None and password is not None
+    if not claims.guest:
+        raise Conflict("this account already has a handle and password", code="not_a_guest")
+    pg = request.app[PG]
+    if await store.user_by_handle(pg, handle) is not None:
+        raise Conflict(f"the handle {handle!r} is taken", code="handle_taken",
+                       details={"fields": {"handle": "is taken"}})  # fmt: skip
+    user = await store.upgrade_guest(pg, claims.user_id, handle=handle,
+                                     password_hash=await hash_password(password),
+                                     display_name=display)  # fmt: skip
+    if user is None:
+        raise Conflict(f"the handle {handle!r} is taken", code="handle_taken")
+    await _audit(request, "user.upgrade", user.id)
+    return await _issue(request, user, family=uuid.UUID(claims.session_id))
+
+
+@api.route("GET", "/api/v1/auth/me", summary="The signed-in account", tag="auth", auth=True,
+           responses={200: ("the account", _USER), 401: ("not signed in", None)})  # fmt: skip
+async def me(request: web.Request) -> web.Response:
+    claims = await authenticate(request)
+    user = await store.user_by_id(request.app[PG], UserId(claims.user_id))
+    if user is None:
+        raise Unauthorized("this account no longer exists", code="invalid_token")
+    return web.json_response(user.public())

@@ -1,0 +1,110 @@
+"""The server node's aiohttp application: state, pools, routes.
+
+``create_app`` only builds; the pools open in ``cleanup_ctx`` when the app starts and close
+in reverse order when it stops (Redis first, then PostgreSQL).  The PostgreSQL context
+refuses to start on a schema that is behind the migration files.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
+import structlog
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server import __version__, migrate
+from server.accounts.store import token_secret
+from server.accounts.tokens import TokenSigner
+from server.api import auth
+from server.config import Settings
+from server.http import health
+from server.http.middleware import limits, observe
+from server.http.openapi import Api
+from server.http.state import (
+    ENDPOINTS,
+    METRICS,
+    NODE,
+    PG,
+    REDIS,
+    SETTINGS,
+    SIGNER,
+    Endpoints,
+    NodeInfo,
+)
+from server.metrics import Registry
+from server.types import NodeId
+
+log = structlog.get_logger("quill.app")
+
+docs = Api()
+APIS: list[Api] = [health.api, auth.api, docs]
+
+
+@docs.route("GET", "/api/v1/openapi.json", summary="This OpenAPI document", tag="ops",
+            responses={200: ("OpenAPI 3.1 document", {"type": "object"})})  # fmt: skip
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+def openapi_document() -> dict[str, object]:
+    merged = Api([op for api in APIS for op in api.operations])
+    return merged.document(__version__)
+
+
+async def _postgres(app: web.Application) -> AsyncIterator[None]:
+    s = app[SETTINGS].storage
+    pool = await asyncpg.create_pool(
+        app[ENDPOINTS].database_url, min_size=s.pg_pool_min, max_size=s.pg_pool_max
+    )
+    try:
+        async with pool.acquire() as conn:
+            await migrate.check(conn)
+        app[PG] = pool
+        secret = app[SETTINGS].server.token_secret.encode() or await token_secret(pool)
+        app[SIGNER] = TokenSigner(secret)
+        yield
+    finally:
+        await pool.close()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    redis = Redis.from_url(app[ENDPOINTS].redis_url, socket_timeout=5, health_check_interval=30)
+    try:
+        await redis.ping()
+        app[REDIS] = redis
+        yield
+    finally:
+        await redis.aclose()
+
+
+def default_node_id(settings: Settings, port: int) -> NodeId:
+    return NodeId(settings.server.node_id or f"{socket.gethostname()}-{port}")
+
+
+def create_app(
+    settings: Settings,
+    endpoints: Endpoints,
+    *,
+    node_id: NodeId | None = None,
+    metrics: Registry | None = None,
+) -> web.Application:
+    app = web.Application(
+        middlewares=[observe, limits], client_max_size=settings.limits.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[ENDPOINTS] = endpoints
+    app[NODE] = NodeInfo(
+        node_id=node_id or default_node_id(settings, settings.server.port),
+        started_at=time.time(),
+        version=__version__,
+    )
+    app[METRICS] = metrics or Registry()
+    app.cleanup_ctx.append(_postgres)
+    app.cleanup_ctx.append(_redis)
+    for api in APIS:
+        api.add_to(app)
+    return app

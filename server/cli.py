@@ -1,0 +1,208 @@
+"""The ``quill`` command: the composition root of every process.
+
+``quill up``       embedded PostgreSQL + Redis (unless URLs are set), migrate, serve
+``quill serve``    one node against DATABASE_URL / REDIS_URL (checks the schema)
+``quill migrate``  apply the migrations (embedded PostgreSQL when no DATABASE_URL)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from server import __version__, logs, migrate
+from server.config import Settings, load_settings
+from server.embedded import EmbeddedPostgres, EmbeddedRedis
+from server.errors import ConfigError, EmbeddedServiceError, MigrationError
+from server.http.state import Endpoints
+from server.node import install_stop_signals, serve_node
+
+EMBEDDED_DB = "quill"
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvloop is not built for this platform
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(coro)
+
+
+async def _ensure_database(admin_dsn: str, name: str) -> str:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin_dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def _migrate(dsn: str) -> list[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await migrate.apply(conn)
+    finally:
+        await conn.close()
+
+
+class Embedded:
+    """Starts what is missing (PostgreSQL, Redis) and stops it in reverse order."""
+
+    def __init__(self, settings: Settings, data_dir: Path) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self.pg: EmbeddedPostgres | None = None
+        self.redis: EmbeddedRedis | None = None
+
+    def start_postgres(self) -> str:
+        if self.settings.storage.database_url:
+            return self.settings.storage.database_url
+        self.pg = EmbeddedPostgres(self.data_dir / "pg")
+        admin = self.pg.start()
+        print(f"embedded PostgreSQL on 127.0.0.1:{self.pg.port} ({self.pg.data_dir})",
+              file=sys.stderr)  # fmt: skip
+        dsn: str = asyncio.run(_ensure_database(admin, EMBEDDED_DB))
+        return dsn
+
+    def start_redis(self) -> str:
+        if self.settings.storage.redis_url:
+            return self.settings.storage.redis_url
+        self.redis = EmbeddedRedis(self.data_dir / "redis")
+        url = self.redis.start()
+        print(f"embedded Redis on 127.0.0.1:{self.redis.port} ({self.redis.data_dir})",
+              file=sys.stderr)  # fmt: skip
+        return url
+
+    def stop(self) -> None:
+        if self.redis is not None:
+            self.redis.stop()
+        if self.pg is not None:
+            self.pg.stop()
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    embedded = Embedded(settings, Path(args.data_dir or settings.storage.data_dir))
+    try:
+        dsn = embedded.start_postgres()
+        redis_url = embedded.start_redis()
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            remove = install_stop_signals(stop)
+            try:
+                applied = await _migrate(dsn)
+                if applied:
+                    print(f"applied migrations: {', '.join(applied)}", file=sys.stderr)
+                await serve_node(settings, Endpoints(dsn, redis_url), host, port, stop)
+            finally:
+                remove()
+
+        _run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        embedded.stop()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    missing = [n for n, v in (("DATABASE_URL", settings.storage.database_url),
+                              ("REDIS_URL", settings.storage.redis_url)) if not v]  # fmt: skip
+    if missing:
+        raise ConfigError(
+            f"quill serve needs {' and '.join(missing)} set; `quill up` starts embedded servers"
+        )
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    endpoints = Endpoints(settings.storage.database_url, settings.storage.redis_url)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        remove = install_stop_signals(stop)
+        try:
+            await serve_node(settings, endpoints, host, port, stop)
+        finally:
+            remove()
+
+    _run(main())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    embedded = Embedded(settings, Path(args.data_dir or settings.storage.data_dir))
+    try:
+        dsn = embedded.start_postgres()
+        applied: list[str] = []
+
+        async def main() -> None:
+            applied.extend(await _migrate(dsn))
+
+        asyncio.run(main())
+    finally:
+        embedded.stop()
+    print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quill", description="Quill Arena: a real-time game server for competitive writing."
+    )
+    parser.add_argument("--version", action="version", version=f"quill {__version__}")
+    parser.add_argument("--config", metavar="PATH",
+                        help="config file (default: $QUILL_CONFIG or ./config.toml)")  # fmt: skip
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    up = sub.add_parser("up", help="run a node on embedded PostgreSQL and Redis",
+                        description="Start embedded PostgreSQL and Redis (unless DATABASE_URL / "
+                        "REDIS_URL are set), apply migrations and run a server node.")  # fmt: skip
+    up.add_argument("--host", help="address to listen on (default: server.host)")
+    up.add_argument("--port", type=int, help="port to listen on (default: server.port)")
+    up.add_argument("--data-dir", help="folder for embedded data (default: storage.data_dir)")
+    up.set_defaults(func=cmd_up)
+
+    serve = sub.add_parser("serve", help="run one node against DATABASE_URL and REDIS_URL",
+                           description="Run one server node. Needs DATABASE_URL and REDIS_URL; "
+                           "refuses to start if the schema is behind the migrations.")  # fmt: skip
+    serve.add_argument("--host", help="address to listen on (default: server.host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply database migrations",
+                         description="Apply pending migrations to DATABASE_URL, or to the "
+                         "embedded PostgreSQL in --data-dir when it is not set.")  # fmt: skip
+    mig.add_argument("--data-dir", help="folder for embedded data (default: storage.data_dir)")
+    mig.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        logs.configure(settings.server.log_level, settings.server.log_format)
+        code: int = args.func(args, settings)
+        return code
+    except (ConfigError, MigrationError) as exc:
+        print(f"quill: error: {exc}", file=sys.stderr)
+        return 2
+    except EmbeddedServiceError as exc:
+        print(f"quill: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The request pipeline: request id and log binding, errors in one shape, metrics, limits."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from server.errors import ApiError, PayloadTooLarge
+from server.http import ratelimit
+from server.http.errors import error_response, from_api_error, from_http_exception
+from server.http.state import METRICS, REDIS, REQUEST_ID, SETTINGS
+
+log = structlog.get_logger("quill.http")
+_RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_ip(request: web.Request) -> str:
+    if request.app[SETTINGS].server.trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.remote or "unknown"
+
+
+def request_id(request: web.Request) -> str:
+    return str(request.get(REQUEST_ID, ""))
+
+
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outermost: bind a request id, turn every failure into the error shape, count it."""
+    incoming = request.headers.get("X-Request-ID", "")
+    rid = incoming if _RID.fullmatch(incoming) else uuid.uuid4().hex
+    request[REQUEST_ID] = rid
+    structlog.contextvars.bind_contextvars(request_id=rid)
+    started = time.perf_counter()
+    max_body = request.app[SETTINGS].limits.max_body_bytes
+    resp: web.StreamResponse
+    try:
+        resp = await handler(request)
+    except ApiError as exc:
+        resp = from_api_error(exc, rid)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        resp = from_http_exception(exc, rid, max_body)
+    except Exception:
+        log.exception("unhandled_error", path=request.path)
+        resp = error_response(500, "internal_error", "something went wrong on our side", rid)
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+    elapsed = time.perf_counter() - started
+    route = _route_name(request)
+    metrics = request.app[METRICS]
+    metrics.counter(
+        "quill_http_requests_total",
+        "HTTP requests by route and status",
+        ("route", "method", "status"),
+    ).inc(route=route, method=request.method, status=str(resp.status))
+    metrics.histogram(
+        "quill_http_request_seconds", "HTTP request latency by route", ("route", "method")
+    ).observe(elapsed, route=route, method=request.method)
+    if not resp.prepared:
+        resp.headers["X-Request-ID"] = rid
+    log.info(
+        "http_request",
+        request_id=rid,
+        method=request.method,
+        route=route,
+        status=resp.status,
+        ms=round(elapsed * 1000, 2),
+    )
+    return resp
+
+
+@web.middleware
+async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse an oversized body before reading it; rate-limit the REST API per client IP."""
+    settings = request.app[SETTINGS]
+    length = request.content_length
+    if length is not None and length > settings.limits.max_body_bytes:
+        raise PayloadTooLarge(
+            f"the request body is {length} bytes; the limit is {settings.limits.max_body_bytes}",
+            details={"max_bytes": settings.limits.max_body_bytes},
+        )
+    if request.path.startswith("/api/"):
+        await ratelimit.hit(
+            request.app[REDIS], "api.ip", client_ip(request), settings.limits.api_per_ip_per_minute
+        )
+    return await handler(request)

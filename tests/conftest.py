@@ -1,0 +1,171 @@
+"""Shared fixtures: real PostgreSQL and Redis, a clean database per test, a node on loopback.
+
+With ``DATABASE_URL`` / ``REDIS_URL`` set the suite uses those servers; otherwise it starts
+the embedded ones once per session (non-durable, for speed).  Every test that asks for
+``database`` gets a fresh database cloned from a migrated template; ``redis_url`` is
+flushed before the test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server import migrate
+from server.app import create_app
+from server.config import Settings
+from server.embedded import EmbeddedPostgres, EmbeddedRedis
+from server.http.state import Endpoints
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Services:
+    admin_dsn: str
+    redis_url: str
+
+
+def with_database(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    dsn = os.environ.get("DATABASE_URL", "")
+    url = os.environ.get("REDIS_URL", "")
+    base = tmp_path_factory.mktemp("services")
+    try:
+        if not dsn:
+            pg = EmbeddedPostgres(base / "pg", durable=False)
+            started.append(pg)
+            dsn = pg.start()
+        if not url:
+            redis = EmbeddedRedis(base / "redis", durable=False)
+            started.append(redis)
+            url = redis.start()
+        yield Services(dsn, url)
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+async def _admin(services: Services) -> asyncpg.Connection:
+    return await asyncpg.connect(services.admin_dsn)
+
+
+@pytest.fixture(scope="session")
+async def template_db(services: Services) -> AsyncIterator[str]:
+    name = f"quill_tpl_{os.getpid()}"
+    conn = await _admin(services)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        tpl = await asyncpg.connect(with_database(services.admin_dsn, name))
+        try:
+            await migrate.apply(tpl)
+        finally:
+            await tpl.close()
+        yield name
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _fresh_database(services: Services, template: str) -> tuple[str, str]:
+    name = f"quill_t_{uuid.uuid4().hex[:12]}"
+    conn = await _admin(services)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await conn.close()
+    return name, with_database(services.admin_dsn, name)
+
+
+async def _drop_database(services: Services, name: str) -> None:
+    conn = await _admin(services)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def database(services: Services, template_db: str) -> AsyncIterator[str]:
+    """A DSN to a fresh, fully migrated database of its own."""
+    name, dsn = await _fresh_database(services, template_db)
+    yield dsn
+    await _drop_database(services, name)
+
+
+@pytest.fixture
+async def empty_database(services: Services) -> AsyncIterator[str]:
+    """A DSN to a fresh database with no schema at all."""
+    name, dsn = await _fresh_database(services, "template0")
+    yield dsn
+    await _drop_database(services, name)
+
+
+@pytest.fixture
+async def redis_url(services: Services) -> AsyncIterator[str]:
+    client = Redis.from_url(services.redis_url)
+    await client.flushdb()
+    await client.aclose()
+    yield services.redis_url
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Defaults, with no config file and no environment (tests set what they need)."""
+    return Settings()
+
+
+@dataclass
+class Node:
+    """A running node on 127.0.0.1 and an HTTP client for it."""
+
+    app: web.Application
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(self, path: str, json: Any = None, **kw: Any) -> aiohttp.ClientResponse:
+        return await self.http.post(self.url + path, json=json, **kw)
+
+    async def get(self, path: str, **kw: Any) -> aiohttp.ClientResponse:
+        return await self.http.get(self.url + path, **kw)
+
+
+async def start_node(
+    settings: Settings, database: str, redis_url: str
+) -> tuple[web.AppRunner, Node]:
+    app = create_app(settings, Endpoints(database, redis_url))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    http = aiohttp.ClientSession()
+    return runner, Node(app, f"http://127.0.0.1:{port}", http)
+
+
+@pytest.fixture
+async def node(settings: Settings, database: str, redis_url: str) -> AsyncIterator[Node]:
+    runner, n = await start_node(settings, database, redis_url)
+    try:
+        yield n
+    finally:
+        await n.http.close()
+        await runner.cleanup()

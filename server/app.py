@@ -44,8 +44,13 @@ docs = Api()
 APIS: list[Api] = [health.api, auth.api, docs]
 
 
-@docs.route("GET", "/api/v1/openapi.json", summary="This OpenAPI document", tag="ops",
-            responses={200: ("OpenAPI 3.1 document", {"type": "object"})})  # fmt: skip
+@docs.route(
+    "GET",
+    "/api/v1/openapi.json",
+    summary="This OpenAPI document",
+    tag="ops",
+    responses={200: ("OpenAPI 3.1 document", {"type": "object"})},
+)
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 

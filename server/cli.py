@@ -69,8 +69,9 @@ class Embedded:
             return self.settings.storage.database_url
         self.pg = EmbeddedPostgres(self.data_dir / "pg")
         admin = self.pg.start()
-        print(f"embedded PostgreSQL on 127.0.0.1:{self.pg.port} ({self.pg.data_dir})",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"embedded PostgreSQL on 127.0.0.1:{self.pg.port} ({self.pg.data_dir})", file=sys.stderr
+        )
         dsn: str = asyncio.run(_ensure_database(admin, EMBEDDED_DB))
         return dsn
 
@@ -79,8 +80,10 @@ class Embedded:
             return self.settings.storage.redis_url
         self.redis = EmbeddedRedis(self.data_dir / "redis")
         url = self.redis.start()
-        print(f"embedded Redis on 127.0.0.1:{self.redis.port} ({self.redis.data_dir})",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"embedded Redis on 127.0.0.1:{self.redis.port} ({self.redis.data_dir})",
+            file=sys.stderr,
+        )
         return url
 
     def stop(self) -> None:
@@ -118,8 +121,14 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    missing = [n for n, v in (("DATABASE_URL", settings.storage.database_url),
-                              ("REDIS_URL", settings.storage.redis_url)) if not v]  # fmt: skip
+    missing = [
+        n
+        for n, v in (
+            ("DATABASE_URL", settings.storage.database_url),
+            ("REDIS_URL", settings.storage.redis_url),
+        )
+        if not v
+    ]
     if missing:
         raise ConfigError(
             f"quill serve needs {' and '.join(missing)} set; `quill up` starts embedded servers"
@@ -161,28 +170,38 @@ def build_parser() -> argparse.ArgumentParser:
         prog="quill", description="Quill Arena: a real-time game server for competitive writing."
     )
     parser.add_argument("--version", action="version", version=f"quill {__version__}")
-    parser.add_argument("--config", metavar="PATH",
-                        help="config file (default: $QUILL_CONFIG or ./config.toml)")  # fmt: skip
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: $QUILL_CONFIG or ./config.toml)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    up = sub.add_parser("up", help="run a node on embedded PostgreSQL and Redis",
-                        description="Start embedded PostgreSQL and Redis (unless DATABASE_URL / "
-                        "REDIS_URL are set), apply migrations and run a server node.")  # fmt: skip
+    up = sub.add_parser(
+        "up",
+        help="run a node on embedded PostgreSQL and Redis",
+        description="Start embedded PostgreSQL and Redis (unless DATABASE_URL / "
+        "REDIS_URL are set), apply migrations and run a server node.",
+    )
     up.add_argument("--host", help="address to listen on (default: server.host)")
     up.add_argument("--port", type=int, help="port to listen on (default: server.port)")
     up.add_argument("--data-dir", help="folder for embedded data (default: storage.data_dir)")
     up.set_defaults(func=cmd_up)
 
-    serve = sub.add_parser("serve", help="run one node against DATABASE_URL and REDIS_URL",
-                           description="Run one server node. Needs DATABASE_URL and REDIS_URL; "
-                           "refuses to start if the schema is behind the migrations.")  # fmt: skip
+    serve = sub.add_parser(
+        "serve",
+        help="run one node against DATABASE_URL and REDIS_URL",
+        description="Run one server node. Needs DATABASE_URL and REDIS_URL; "
+        "refuses to start if the schema is behind the migrations.",
+    )
     serve.add_argument("--host", help="address to listen on (default: server.host)")
     serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
     serve.set_defaults(func=cmd_serve)
 
-    mig = sub.add_parser("migrate", help="apply database migrations",
-                         description="Apply pending migrations to DATABASE_URL, or to the "
-                         "embedded PostgreSQL in --data-dir when it is not set.")  # fmt: skip
+    mig = sub.add_parser(
+        "migrate",
+        help="apply database migrations",
+        description="Apply pending migrations to DATABASE_URL, or to the "
+        "embedded PostgreSQL in --data-dir when it is not set.",
+    )
     mig.add_argument("--data-dir", help="folder for embedded data (default: storage.data_dir)")
     mig.set_defaults(func=cmd_migrate)
     return parser

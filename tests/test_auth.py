@@ -14,7 +14,9 @@ PASSWORD = "correct horse battery"
 
 
 async def register(node: Node, handle: str = "alice", **extra: Any) -> dict[str, Any]:
-    resp = await node.post("/api/v1/auth/register", {"handle": handle, "password": PASSWORD, **extra})
+    resp = await node.post(
+        "/api/v1/auth/register", {"handle": handle, "password": PASSWORD, **extra}
+    )
     assert resp.status == 201, await resp.text()
     body: dict[str, Any] = await resp.json()
     return body
@@ -188,8 +190,9 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize(("raw", "ctype", "status", "code"), MALFORMED)
-@pytest.mark.parametrize("path", ["/api/v1/auth/register", "/api/v1/auth/login",
-                                  "/api/v1/auth/refresh"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path", ["/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh"]
+)
 async def test_malformed_bodies(
     node: Node, path: str, raw: bytes, ctype: str, status: int, code: str
 ) -> None:
@@ -199,8 +202,10 @@ async def test_malformed_bodies(
 
 async def test_login_failures(node: Node) -> None:
     await register(node)
-    for body in ({"handle": "alice", "password": "wrong password"},
-                 {"handle": "nobody", "password": PASSWORD}):  # fmt: skip
+    for body in (
+        {"handle": "alice", "password": "wrong password"},
+        {"handle": "nobody", "password": PASSWORD},
+    ):
         resp = await node.post("/api/v1/auth/login", body)
         assert (await error_of(resp))[:2] == (401, "invalid_credentials")
     resp = await node.post("/api/v1/auth/login", {"handle": "alice"})
@@ -231,9 +236,14 @@ async def test_tampered_and_expired_access_tokens(node: Node) -> None:
     from server.accounts.tokens import AccessClaims
     from server.http.state import SIGNER
 
-    claims = AccessClaims(user_id=body["user"]["id"], role="player", guest=False,
-                          session_id="00000000-0000-0000-0000-000000000000",
-                          issued_at=1, expires_at=2)  # fmt: skip
+    claims = AccessClaims(
+        user_id=body["user"]["id"],
+        role="player",
+        guest=False,
+        session_id="00000000-0000-0000-0000-000000000000",
+        issued_at=1,
+        expires_at=2,
+    )
     expired = node.app[SIGNER].issue(claims)
     resp = await node.get("/api/v1/auth/me", headers=bearer(expired))
     assert (await error_of(resp))[:2] == (401, "token_expired")
@@ -284,7 +294,9 @@ async def test_rate_limit_per_account(settings: Settings, database: str, redis_u
     try:
         await register(node)
         for _ in range(2):
-            resp = await node.post("/api/v1/auth/login", {"handle": "alice", "password": "nope-nope"})
+            resp = await node.post(
+                "/api/v1/auth/login", {"handle": "alice", "password": "nope-nope"}
+            )
             assert resp.status == 401
         resp = await node.post("/api/v1/auth/login", {"handle": "Alice", "password": PASSWORD})
         status, code, details = await error_of(resp)
@@ -313,8 +325,11 @@ async def test_body_size_limit(settings: Settings, database: str, redis_url: str
             yield b"y" * 4096
             yield b'"}'
 
-        resp = await node.http.post(node.url + "/api/v1/auth/register", data=chunks(),
-                                    headers={"Content-Type": "application/json"})  # fmt: skip
+        resp = await node.http.post(
+            node.url + "/api/v1/auth/register",
+            data=chunks(),
+            headers={"Content-Type": "application/json"},
+        )
         assert (await error_of(resp))[:2] == (413, "payload_too_large")
     finally:
         await node.http.close()

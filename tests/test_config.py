@@ -59,7 +59,12 @@ BAD_FILES = [
     ("[match]\nreviews_per_piece = true\n", "match.reviews_per_piece", "True", "an integer"),
     ("[server]\nport = 70000\n", "server.port", "70000", "between 0 and 65535"),
     ("[server]\nlog_level = 'loud'\n", "server.log_level", "'loud'", "one of 'debug'"),
-    ("[server]\ntrust_forwarded_for = 'yes'\n", "server.trust_forwarded_for", "'yes'", "true or false"),
+    (
+        "[server]\ntrust_forwarded_for = 'yes'\n",
+        "server.trust_forwarded_for",
+        "'yes'",
+        "true or false",
+    ),
     ("[server]\nhost = 5\n", "server.host", "5", "a string"),
     ("[server]\nprot = 1\n", "server.prot", "unknown", "expected one of"),
     ("[sever]\nport = 1\n", "[sever]", "unknown", "expected one of"),
@@ -109,7 +114,7 @@ def test_missing_config_file() -> None:
 
 def test_replace_validates() -> None:
     assert Settings().replace(match={"write_seconds": 5}).match.write_seconds == 5
-    with pytest.raises(ConfigError, match="match.write_seconds"):
+    with pytest.raises(ConfigError, match=r"match\.write_seconds"):
         Settings().replace(match={"write_seconds": -5})
 
 
@@ -118,8 +123,11 @@ def test_the_command_stops_with_one_line(tmp_path: Path) -> None:
     bad.write_text("[match]\nwrite_seconds = -1\n")
     result = subprocess.run(
         [sys.executable, "-m", "server", "--config", str(bad), "serve"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "quill: error: config key match.write_seconds = -1: expected a number between 1 and 7200"
@@ -128,9 +136,19 @@ def test_the_command_stops_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["up", "serve", "migrate"])
 def test_help_and_version(command: str) -> None:
-    out = subprocess.run([sys.executable, "-m", "server", command, "--help"],
-                         capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "server", command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert f"usage: quill {command}" in out.stdout
-    version = subprocess.run([sys.executable, "-m", "server", "--version"],
-                             capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    version = subprocess.run(
+        [sys.executable, "-m", "server", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert version.stdout.startswith("quill ")

@@ -44,10 +44,13 @@ async def test_applies_in_order_once(empty_database: str) -> None:
 
 async def test_concurrent_runners_apply_each_file_once(empty_database: str, tmp_path: Path) -> None:
     # A slow migration widens the window in which racing runners would collide.
-    migrations = _files(tmp_path, {
-        "0001_a.sql": "CREATE TABLE a (id int); SELECT pg_sleep(0.2);",
-        "0002_b.sql": "CREATE TABLE b (id int); INSERT INTO b VALUES (1);",
-    })  # fmt: skip
+    migrations = _files(
+        tmp_path,
+        {
+            "0001_a.sql": "CREATE TABLE a (id int); SELECT pg_sleep(0.2);",
+            "0002_b.sql": "CREATE TABLE b (id int); INSERT INTO b VALUES (1);",
+        },
+    )
     conns = [await asyncpg.connect(empty_database) for _ in range(6)]
     try:
         results = await asyncio.gather(*(migrate.apply(c, migrations) for c in conns))
@@ -63,9 +66,15 @@ async def test_two_quill_migrate_processes_at_the_same_moment(empty_database: st
     env.pop("QUILL_CONFIG", None)
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "server", "migrate", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "server",
+            "migrate",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         for _ in range(2)
     ]
     outputs = await asyncio.gather(*(p.communicate() for p in procs))
@@ -82,7 +91,7 @@ async def test_changed_checksum_is_an_error(empty_database: str, tmp_path: Path)
     try:
         await migrate.apply(conn, _files(tmp_path, {"0001_a.sql": "CREATE TABLE a (id int);"}))
         drifted = _files(tmp_path, {"0001_a.sql": "CREATE TABLE a (id bigint);"})
-        with pytest.raises(MigrationError, match="0001_a.sql' was changed after it was applied"):
+        with pytest.raises(MigrationError, match=r"0001_a\.sql' was changed after it was applied"):
             await migrate.apply(conn, drifted)
         with pytest.raises(MigrationError, match="changed after it was applied"):
             await migrate.check(conn, drifted)
@@ -112,9 +121,14 @@ async def test_failed_migration_rolls_back_and_names_the_file(
 ) -> None:
     conn = await asyncpg.connect(empty_database)
     try:
-        bad = _files(tmp_path, {"0001_a.sql": "CREATE TABLE a (id int);",
-                                "0002_bad.sql": "CREATE TABLE c (id int); SELEC 1;"})  # fmt: skip
-        with pytest.raises(MigrationError, match="0002_bad.sql' failed"):
+        bad = _files(
+            tmp_path,
+            {
+                "0001_a.sql": "CREATE TABLE a (id int);",
+                "0002_bad.sql": "CREATE TABLE c (id int); SELEC 1;",
+            },
+        )
+        with pytest.raises(MigrationError, match=r"0002_bad\.sql' failed"):
             await migrate.apply(conn, bad)
         assert await conn.fetchval("SELECT to_regclass('c')") is None
     finally:
@@ -138,16 +152,28 @@ def test_discover_rejects_bad_names(tmp_path: Path, files: dict[str, str], messa
 def test_serve_refuses_an_outdated_schema(empty_database: str, redis_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": empty_database, "REDIS_URL": redis_url}
     result = subprocess.run(
-        [sys.executable, "-m", "server", "serve", "--port", "0"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "server", "serve", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert "schema is behind" in result.stderr and "quill migrate" in result.stderr
 
 
 def test_serve_needs_urls() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    result = subprocess.run([sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert "quill serve needs DATABASE_URL and REDIS_URL" in result.stderr

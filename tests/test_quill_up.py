@@ -46,9 +46,19 @@ def _servers_using(data_dir: Path) -> list[psutil.Process]:
 async def _up(data_dir: Path, port: int) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "up", "--port", str(port), "--data-dir", str(data_dir),
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "server",
+        "up",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def _stop(proc: asyncio.subprocess.Process, sig: int) -> bytes:

@@ -13,8 +13,21 @@ CONTENT = Path(__file__).resolve().parent.parent.parent / "content" / "names"
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,23}$")
 DISPLAY_MIN, DISPLAY_MAX = 2, 32
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
-                       "$": "s", "!": "i", "|": "l", "8": "b"})  # fmt: skip
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "l",
+        "8": "b",
+    }
+)
 _ALLOWED_PUNCT = set(" -_.'")
 
 

@@ -82,14 +82,16 @@ _LIMITED = ("rate limited; see Retry-After", None)
 
 async def _auth_rate_limit(request: web.Request) -> None:
     limits = request.app[SETTINGS].limits
-    await ratelimit.hit(request.app[REDIS], "auth.ip", client_ip(request),
-                        limits.auth_per_ip_per_minute)  # fmt: skip
+    await ratelimit.hit(
+        request.app[REDIS], "auth.ip", client_ip(request), limits.auth_per_ip_per_minute
+    )
 
 
 async def _account_rate_limit(request: web.Request, handle: str) -> None:
     limits = request.app[SETTINGS].limits
-    await ratelimit.hit(request.app[REDIS], "auth.account", handle.lower(),
-                        limits.auth_per_account_per_minute)  # fmt: skip
+    await ratelimit.hit(
+        request.app[REDIS], "auth.account", handle.lower(), limits.auth_per_account_per_minute
+    )
 
 
 async def _issue(
@@ -131,15 +133,34 @@ async def _issue(
 
 
 async def _audit(request: web.Request, action: str, actor: str | None, **details: Any) -> None:
-    await store.audit(request.app[PG], action, actor_id=actor, target_type="user",
-                      target_id=actor, details=details, request_id=request_id(request),
-                      ip=client_ip(request))  # fmt: skip
+    await store.audit(
+        request.app[PG],
+        action,
+        actor_id=actor,
+        target_type="user",
+        target_id=actor,
+        details=details,
+        request_id=request_id(request),
+        ip=client_ip(request),
+    )
 
 
-@api.route("POST", "/api/v1/auth/register", summary="Create an account", tag="auth",
-           request=_REGISTER,
-           responses={201: ("account created, signed in", _TOKENS), 400: _BAD, 409: ("handle taken", None),
-                      413: _BAD, 415: _BAD, 422: _BAD, 429: _LIMITED})  # fmt: skip
+@api.route(
+    "POST",
+    "/api/v1/auth/register",
+    summary="Create an account",
+    tag="auth",
+    request=_REGISTER,
+    responses={
+        201: ("account created, signed in", _TOKENS),
+        400: _BAD,
+        409: ("handle taken", None),
+        413: _BAD,
+        415: _BAD,
+        422: _BAD,
+        429: _LIMITED,
+    },
+)
 async def register(request: web.Request) -> web.Response:
     await _auth_rate_limit(request)
     f = Fields(await json_body(request), {"handle", "password", "display_name", "role"})
@@ -161,20 +182,38 @@ async def register(request: web.Request) -> web.Response:
     f.done()
     assert handle is not None and password is not None and display is not None
     user = await store.create_user(
-        request.app[PG], handle=handle, display_name=display, role=role,
-        password_hash=await hash_password(password), is_guest=False,
-    )  # fmt: skip
+        request.app[PG],
+        handle=handle,
+        display_name=display,
+        role=role,
+        password_hash=await hash_password(password),
+        is_guest=False,
+    )
     if user is None:
-        raise Conflict(f"the handle {handle!r} is taken", code="handle_taken",
-                       details={"fields": {"handle": "is taken"}})  # fmt: skip
+        raise Conflict(
+            f"the handle {handle!r} is taken",
+            code="handle_taken",
+            details={"fields": {"handle": "is taken"}},
+        )
     await _audit(request, "user.register", user.id, role=role)
     return await _issue(request, user, status=201)
 
 
-@api.route("POST", "/api/v1/auth/login", summary="Sign in with handle and password", tag="auth",
-           request=_CREDENTIALS,
-           responses={200: ("signed in", _TOKENS), 400: _BAD, 401: ("wrong handle or password", None),
-                      415: _BAD, 422: _BAD, 429: _LIMITED})  # fmt: skip
+@api.route(
+    "POST",
+    "/api/v1/auth/login",
+    summary="Sign in with handle and password",
+    tag="auth",
+    request=_CREDENTIALS,
+    responses={
+        200: ("signed in", _TOKENS),
+        400: _BAD,
+        401: ("wrong handle or password", None),
+        415: _BAD,
+        422: _BAD,
+        429: _LIMITED,
+    },
+)
 async def login(request: web.Request) -> web.Response:
     await _auth_rate_limit(request)
     f = Fields(await json_body(request), {"handle", "password"})
@@ -191,13 +230,24 @@ async def login(request: web.Request) -> web.Response:
     return await _issue(request, user)
 
 
-@api.route("POST", "/api/v1/auth/refresh", summary="Trade a refresh token for new tokens",
-           tag="auth",
-           request={"type": "object", "required": ["refresh_token"],
-                    "properties": {"refresh_token": {"type": "string"}}},
-           responses={200: ("new tokens; the old refresh token is spent", _TOKENS), 400: _BAD,
-                      401: ("invalid, expired or reused refresh token", None), 422: _BAD,
-                      429: _LIMITED})  # fmt: skip
+@api.route(
+    "POST",
+    "/api/v1/auth/refresh",
+    summary="Trade a refresh token for new tokens",
+    tag="auth",
+    request={
+        "type": "object",
+        "required": ["refresh_token"],
+        "properties": {"refresh_token": {"type": "string"}},
+    },
+    responses={
+        200: ("new tokens; the old refresh token is spent", _TOKENS),
+        400: _BAD,
+        401: ("invalid, expired or reused refresh token", None),
+        422: _BAD,
+        429: _LIMITED,
+    },
+)
 async def refresh(request: web.Request) -> web.Response:
     await _auth_rate_limit(request)
     f = Fields(await json_body(request), {"refresh_token"})
@@ -214,8 +264,9 @@ async def refresh(request: web.Request) -> web.Response:
             await store.revoke_family(conn, row["family_id"])
             reused = str(row["user_id"])
         elif row["expires_at"] <= datetime.now(UTC):
-            raise Unauthorized("this refresh token has expired; sign in again",
-                               code="refresh_token_expired")  # fmt: skip
+            raise Unauthorized(
+                "this refresh token has expired; sign in again", code="refresh_token_expired"
+            )
         else:
             await store.mark_refresh_used(conn, row["id"])
             user = await store.user_by_id(conn, str(row["user_id"]))
@@ -232,9 +283,14 @@ async def refresh(request: web.Request) -> web.Response:
     return await _issue(request, user, family=row["family_id"])
 
 
-@api.route("POST", "/api/v1/auth/logout", summary="End this session (all its tokens)",
-           tag="auth", auth=True,
-           responses={204: ("logged out", None), 401: ("not signed in", None)})  # fmt: skip
+@api.route(
+    "POST",
+    "/api/v1/auth/logout",
+    summary="End this session (all its tokens)",
+    tag="auth",
+    auth=True,
+    responses={204: ("logged out", None), 401: ("not signed in", None)},
+)
 async def logout(request: web.Request) -> web.Response:
     claims = await authenticate(request)
     await json_body(request, optional=True)
@@ -246,10 +302,19 @@ async def logout(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@api.route("POST", "/api/v1/auth/guest", summary="Start playing as a guest", tag="auth",
-           request={"type": "object", "properties": {"display_name": {"type": "string"}}},
-           responses={201: ("guest account created, signed in", _TOKENS), 400: _BAD, 422: _BAD,
-                      429: _LIMITED})  # fmt: skip
+@api.route(
+    "POST",
+    "/api/v1/auth/guest",
+    summary="Start playing as a guest",
+    tag="auth",
+    request={"type": "object", "properties": {"display_name": {"type": "string"}}},
+    responses={
+        201: ("guest account created, signed in", _TOKENS),
+        400: _BAD,
+        422: _BAD,
+        429: _LIMITED,
+    },
+)
 async def guest(request: web.Request) -> web.Response:
     await _auth_rate_limit(request)
     f = Fields(await json_body(request, optional=True), {"display_name"})
@@ -260,18 +325,32 @@ async def guest(request: web.Request) -> web.Response:
             f.problem("display_name", p)
     f.done()
     user = await store.create_user(
-        request.app[PG], handle=None, display_name=display or guest_display_name(),
-        role="player", password_hash=None, is_guest=True,
-    )  # fmt: skip
+        request.app[PG],
+        handle=None,
+        display_name=display or guest_display_name(),
+        role="player",
+        password_hash=None,
+        is_guest=True,
+    )
     assert user is not None
     await _audit(request, "user.guest", user.id)
     return await _issue(request, user, status=201)
 
 
-@api.route("POST", "/api/v1/auth/upgrade", summary="Turn a guest into a full account",
-           tag="auth", auth=True, request=_CREDENTIALS,
-           responses={200: ("upgraded; new tokens", _TOKENS), 401: ("not signed in", None),
-                      409: ("not a guest, or handle taken", None), 422: _BAD})  # fmt: skip
+@api.route(
+    "POST",
+    "/api/v1/auth/upgrade",
+    summary="Turn a guest into a full account",
+    tag="auth",
+    auth=True,
+    request=_CREDENTIALS,
+    responses={
+        200: ("upgraded; new tokens", _TOKENS),
+        401: ("not signed in", None),
+        409: ("not a guest, or handle taken", None),
+        422: _BAD,
+    },
+)
 async def upgrade(request: web.Request) -> web.Response:
     claims = await authenticate(request)
     f = Fields(await json_body(request), {"handle", "password", "display_name"})
@@ -292,19 +371,32 @@ async def upgrade(request: web.Request) -> web.Response:
         raise Conflict("this account already has a handle and password", code="not_a_guest")
     pg = request.app[PG]
     if await store.user_by_handle(pg, handle) is not None:
-        raise Conflict(f"the handle {handle!r} is taken", code="handle_taken",
-                       details={"fields": {"handle": "is taken"}})  # fmt: skip
-    user = await store.upgrade_guest(pg, claims.user_id, handle=handle,
-                                     password_hash=await hash_password(password),
-                                     display_name=display)  # fmt: skip
+        raise Conflict(
+            f"the handle {handle!r} is taken",
+            code="handle_taken",
+            details={"fields": {"handle": "is taken"}},
+        )
+    user = await store.upgrade_guest(
+        pg,
+        claims.user_id,
+        handle=handle,
+        password_hash=await hash_password(password),
+        display_name=display,
+    )
     if user is None:
         raise Conflict(f"the handle {handle!r} is taken", code="handle_taken")
     await _audit(request, "user.upgrade", user.id)
     return await _issue(request, user, family=uuid.UUID(claims.session_id))
 
 
-@api.route("GET", "/api/v1/auth/me", summary="The signed-in account", tag="auth", auth=True,
-           responses={200: ("the account", _USER), 401: ("not signed in", None)})  # fmt: skip
+@api.route(
+    "GET",
+    "/api/v1/auth/me",
+    summary="The signed-in account",
+    tag="auth",
+    auth=True,
+    responses={200: ("the account", _USER), 401: ("not signed in", None)},
+)
 async def me(request: web.Request) -> web.Response:
     claims = await authenticate(request)
     user = await store.user_by_id(request.app[PG], UserId(claims.user_id))

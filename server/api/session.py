@@ -19,11 +19,13 @@ async def authenticate(request: web.Request) -> AccessClaims:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
-        raise Unauthorized("send an access token: Authorization: Bearer <token>",
-                           code="missing_token")  # fmt: skip
+        raise Unauthorized(
+            "send an access token: Authorization: Bearer <token>", code="missing_token"
+        )
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("the Authorization header must be 'Bearer <token>'",
-                           code="invalid_token")  # fmt: skip
+        raise Unauthorized(
+            "the Authorization header must be 'Bearer <token>'", code="invalid_token"
+        )
     return await claims_for(request.app, token.strip())
 
 

@@ -27,8 +27,14 @@ def error_response(
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    body = {"error": {"code": code, "message": message, "details": details or {},
-                      "request_id": request_id}}  # fmt: skip
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or {},
+            "request_id": request_id,
+        }
+    }
     return web.Response(
         status=status,
         body=orjson.dumps(body),

@@ -16,8 +16,13 @@ api = Api()
 _STATUS = {"type": "object", "properties": {"status": {"type": "string"}}}
 
 
-@api.route("GET", "/health", summary="Liveness: the process answers", tag="ops",
-           responses={200: ("alive", _STATUS)})  # fmt: skip
+@api.route(
+    "GET",
+    "/health",
+    summary="Liveness: the process answers",
+    tag="ops",
+    responses={200: ("alive", _STATUS)},
+)
 async def health(request: web.Request) -> web.Response:
     node = request.app[NODE]
     return web.json_response(
@@ -40,8 +45,13 @@ async def _probe(check: asyncio.Future[object] | asyncio.Task[object]) -> str:
     return "ok"
 
 
-@api.route("GET", "/ready", summary="Readiness: PostgreSQL and Redis answer", tag="ops",
-           responses={200: ("ready", _STATUS), 503: ("a dependency does not answer", None)})  # fmt: skip
+@api.route(
+    "GET",
+    "/ready",
+    summary="Readiness: PostgreSQL and Redis answer",
+    tag="ops",
+    responses={200: ("ready", _STATUS), 503: ("a dependency does not answer", None)},
+)
 async def ready(request: web.Request) -> web.Response:
     pg = request.app[PG]
     redis = request.app[REDIS]
@@ -51,14 +61,22 @@ async def ready(request: web.Request) -> web.Response:
     }
     if all(v == "ok" for v in results.values()):
         return web.json_response({"status": "ready", **results})
-    return error_response(503, "not_ready", "a dependency does not answer", request_id(request),
-                          results)  # fmt: skip
+    return error_response(
+        503, "not_ready", "a dependency does not answer", request_id(request), results
+    )
 
 
-@api.route("GET", "/metrics", summary="Prometheus metrics (text format)", tag="ops",
-           responses={200: ("metrics in Prometheus text format", None)})  # fmt: skip
+@api.route(
+    "GET",
+    "/metrics",
+    summary="Prometheus metrics (text format)",
+    tag="ops",
+    responses={200: ("metrics in Prometheus text format", None)},
+)
 async def metrics(request: web.Request) -> web.Response:
     return web.Response(
-        text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8",
+        text=request.app[METRICS].render(),
+        content_type="text/plain",
+        charset="utf-8",
         headers={"X-Prometheus-Format": "0.0.4"},
-    )  # fmt: skip
+    )

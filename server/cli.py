@@ -3,12 +3,15 @@
 ``quill up``       embedded PostgreSQL + Redis (unless URLs are set), migrate, serve
 ``quill serve``    one node against DATABASE_URL / REDIS_URL (checks the schema)
 ``quill migrate``  apply the migrations (embedded PostgreSQL when no DATABASE_URL)
+``quill bench``    run a benchmark (as a process of the part it measures)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -165,6 +168,15 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Benchmarks live with the part they measure and run as their own process."""
+    module = {"matchmaker": "matchmaker.bench"}[args.target]
+    argv = [sys.executable, "-m", module, args.target, *args.rest]
+    if args.config:
+        os.environ["QUILL_CONFIG"] = args.config
+    return subprocess.run(argv, check=False).returncode
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quill", description="Quill Arena: a real-time game server for competitive writing."
@@ -204,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mig.add_argument("--data-dir", help="folder for embedded data (default: storage.data_dir)")
     mig.set_defaults(func=cmd_migrate)
+
+    bench = sub.add_parser(
+        "bench",
+        help="run a benchmark",
+        description="Run a benchmark and print its figures (see docs/benchmarks.md). "
+        "`quill bench matchmaker --tickets N [--ticks T] [--seed S] [--json]`.",
+    )
+    bench.add_argument("target", choices=["matchmaker"], help="what to measure")
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

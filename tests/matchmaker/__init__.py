@@ -1,0 +1,1 @@
+"""Tests of the matchmaker: party forming, quality, wait estimates, the benchmark."""

@@ -14,7 +14,8 @@ The tree::
     │   ├── Conflict           409 e.g. the handle is taken
     │   ├── PayloadTooLarge    413 body over the configured limit
     │   └── RateLimited        429 with a retry-after in seconds
-    └── InvalidTransition      the game engine refused an event in the current phase
+    ├── InvalidTransition      the game engine refused an event in the current phase
+    └── ProtocolError          a malformed or refused WebSocket frame (server/protocol/errors.py)
 """
 
 from __future__ import annotations

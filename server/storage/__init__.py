@@ -1,0 +1,1 @@
+"""PostgreSQL storage of matches, ratings and replays (asyncpg)."""

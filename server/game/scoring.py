@@ -3,9 +3,9 @@
 Writing component (1–6): ``0.75 · overall + 0.25 · traits[focus]`` — the AI's overall
 judgement, with the round's focus trait counted once more at a quarter of the weight.
 
-Review component (1–6): the mean helpfulness of the reviews the seat wrote.  A seat that
-was given pieces but wrote no review gets the minimum (1); a review blocked by moderation
-counts as helpfulness 1.  A seat that had nothing to review (no visible pieces) gets its
+Review component (1–6): the mean helpfulness over the reviews the seat was assigned, a
+review it skipped counting as the minimum (1), so skipping one never pays; a review
+blocked by moderation counts as helpfulness 1.  A seat that had nothing to review (no visible pieces) gets its
 writing component here, so the missing task neither helps nor hurts it.
 
 Match score: ``writing_weight · writing + review_weight · review`` (``MatchSettings``).
@@ -45,12 +45,11 @@ def writing_score(score: PieceScore, focus: Trait) -> float:
 
 
 def review_component(helpfulness: Sequence[int], assigned: int, writing: float) -> float:
-    """Mean helpfulness of the reviews written; see the module docstring for edge cases."""
+    """Mean helpfulness over the reviews assigned; see the module docstring for edge cases."""
     if assigned == 0:
         return writing
-    if not helpfulness:
-        return MIN_SCORE
-    return sum(helpfulness) / len(helpfulness)
+    missing = max(0, assigned - len(helpfulness))  # each review skipped counts as the minimum
+    return (sum(helpfulness) + missing * MIN_SCORE) / (len(helpfulness) + missing)
 
 
 def seat_score(

@@ -54,7 +54,8 @@ def test_focus_trait_counts_extra(overall: float, focus_value: int, expected: fl
     ("helpfulness", "assigned", "writing", "expected"),
     [
         ([4, 6], 2, 3.0, 5.0),
-        ([5], 2, 3.0, 5.0),  # the mean of the reviews written
+        ([5], 2, 3.0, 3.0),  # one of two skipped: it counts as the minimum
+        ([5, 5, 5], 2, 3.0, 5.0),  # more than assigned (a reassignment): the mean
         ([], 2, 3.0, MIN_SCORE),  # given pieces, wrote none: the minimum
         ([], 0, 3.7, 3.7),  # nothing to review: neutral (its writing score)
     ],

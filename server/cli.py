@@ -3,6 +3,7 @@
 ``quill up``       embedded PostgreSQL + Redis (unless URLs are set), migrate, serve
 ``quill serve``    one node against DATABASE_URL / REDIS_URL (checks the schema)
 ``quill migrate``  apply the migrations (embedded PostgreSQL when no DATABASE_URL)
+``quill matchmaker``  the matchmaker process (``python -m matchmaker``)
 ``quill bench``    run a benchmark (as a process of the part it measures)
 """
 
@@ -177,6 +178,17 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return subprocess.run(argv, check=False).returncode
 
 
+def cmd_matchmaker(args: argparse.Namespace, settings: Settings) -> int:
+    """The matchmaker is its own process (``python -m matchmaker``); this runs it."""
+    argv = [sys.executable, "-m", "matchmaker", *args.rest]
+    if args.config:
+        os.environ["QUILL_CONFIG"] = args.config
+    try:
+        return subprocess.run(argv, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quill", description="Quill Arena: a real-time game server for competitive writing."
@@ -216,6 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mig.add_argument("--data-dir", help="folder for embedded data (default: storage.data_dir)")
     mig.set_defaults(func=cmd_migrate)
+
+    mm = sub.add_parser(
+        "matchmaker",
+        help="run the matchmaker process (needs REDIS_URL)",
+        description="Run a matchmaker against REDIS_URL. Several may run: one is active "
+        "(it holds the lock), the others stand by and take over when it stops.",
+    )
+    mm.add_argument("rest", nargs=argparse.REMAINDER, help="e.g. --instance-id NAME")
+    mm.set_defaults(func=cmd_matchmaker)
 
     bench = sub.add_parser(
         "bench",

@@ -1,0 +1,52 @@
+"""The node's side of the queue: a player joins or leaves; wait estimates are read.
+
+A join writes the ticket to the tickets hash and a ``join`` record to the events stream in
+one MULTI, so the matchmaker (which follows the stream) and the hash never disagree. A
+leave removes the ticket and records ``leave`` atomically; leaving twice is harmless.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from server.matchqueue import keys
+from server.matchqueue.messages import QueueTicket
+from server.types import PlayerId
+
+_LEAVE = """
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'op', 'leave', 'player', ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+async def join(redis: Redis, ticket: QueueTicket) -> None:
+    raw = ticket.encode()
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.TICKETS, ticket.player, raw)
+        pipe.xadd(
+            keys.EVENTS,
+            {"op": "join", "player": ticket.player, "ticket": raw},
+            maxlen=keys.EVENTS_MAXLEN,
+            approximate=True,
+        )
+        await pipe.execute()
+
+
+async def leave(redis: Redis, player: PlayerId) -> bool:
+    """Remove the player's ticket; False when there was none (already matched or left)."""
+    removed = await redis.eval(_LEAVE, 2, keys.TICKETS, keys.EVENTS, player, keys.EVENTS_MAXLEN)
+    return bool(removed)
+
+
+async def queued(redis: Redis, player: PlayerId) -> QueueTicket | None:
+    raw: bytes | None = await redis.hget(keys.TICKETS, player)  # type: ignore[assignment]
+    return None if raw is None else QueueTicket.decode(raw)
+
+
+async def estimate(redis: Redis, mode: str, mu: float, default: float) -> float:
+    """The matchmaker's latest wait estimate for this mode and rating, in seconds."""
+    raw = await redis.hget(keys.ESTIMATES, keys.estimate_field(mode, mu))
+    return default if raw is None else float(raw)

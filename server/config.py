@@ -84,7 +84,7 @@ class MatchmakerSettings:
 @dataclass(frozen=True, slots=True)
 class AISettings:
     engine: str = _opt("auto", choices=("auto", "offline", "claude"))
-    model: str = _opt("claude-sonnet-4-5")
+    model: str = _opt("claude-sonnet-4-6")
     max_tokens: int = _opt(1024, lo=64, hi=8192)
     timeout_seconds: float = _opt(20.0, lo=0.1, hi=600)
     max_retries: int = _opt(3, lo=0, hi=10)
@@ -285,6 +285,11 @@ def _check_relations(s: Settings) -> None:
         raise ConfigError(
             f"config key match.reviews_per_piece = {s.match.reviews_per_piece}: expected fewer "
             f"than match.min_players ({s.match.min_players}) so nobody reviews their own piece"
+        )
+    if s.ai.engine == "claude" and not s.ai.api_key:
+        raise ConfigError(
+            "config key ai.engine = 'claude': expected ANTHROPIC_API_KEY to be set "
+            "(or ai.engine = 'auto' / 'offline')"
         )
     if s.storage.pg_pool_min > s.storage.pg_pool_max:
         raise ConfigError(

@@ -73,6 +73,7 @@ BAD_FILES = [
     ("[match]\nmin_players = 6\nmax_players = 5\n", "match.min_players", "6", "at most"),
     ("[match]\nreviews_per_piece = 4\n", "match.reviews_per_piece", "4", "fewer than"),
     ("[match\n", "not valid TOML", "", ""),
+    ("[ai]\nengine = 'claude'\n", "ai.engine", "'claude'", "ANTHROPIC_API_KEY"),
 ]
 
 

@@ -3,6 +3,7 @@
 ``quill up``       embedded PostgreSQL + Redis (unless URLs are set), migrate, serve
 ``quill serve``    one node against DATABASE_URL / REDIS_URL (checks the schema)
 ``quill migrate``  apply the migrations (embedded PostgreSQL when no DATABASE_URL)
+``quill ai``       score pieces (JSON lines) and run the AI evaluation
 ``quill matchmaker``  the matchmaker process (``python -m matchmaker``)
 ``quill bench``    run a benchmark (as a process of the part it measures)
 """
@@ -21,6 +22,7 @@ from typing import Any
 import asyncpg
 
 from server import __version__, logs, migrate
+from server.ai.cli import add_ai_commands
 from server.config import Settings, load_settings
 from server.embedded import EmbeddedPostgres, EmbeddedRedis
 from server.errors import ConfigError, EmbeddedServiceError, MigrationError
@@ -228,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mig.add_argument("--data-dir", help="folder for embedded data (default: storage.data_dir)")
     mig.set_defaults(func=cmd_migrate)
+
+    add_ai_commands(sub)  # quill ai score | eval
 
     mm = sub.add_parser(
         "matchmaker",

@@ -1,0 +1,1 @@
+"""Recording fakes of outside services, served over real loopback sockets."""

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from server import __version__, migrate
 from server.accounts.store import token_secret
 from server.accounts.tokens import TokenSigner
+from server.ai.build import aclose_engines, build_engines
 from server.api import auth
 from server.config import Settings
 from server.http import health
@@ -26,6 +27,7 @@ from server.http.middleware import limits, observe
 from server.http.openapi import Api
 from server.http.state import (
     ENDPOINTS,
+    ENGINES,
     METRICS,
     NODE,
     PG,
@@ -36,12 +38,16 @@ from server.http.state import (
     NodeInfo,
 )
 from server.metrics import Registry
+from server.realtime import admin as realtime_admin  # realtime (issue 4)
+from server.realtime import gateway as realtime_gateway  # realtime (issue 4)
+from server.realtime.lifecycle import on_shutdown as realtime_shutdown  # realtime (issue 4)
+from server.realtime.lifecycle import realtime_context  # realtime (issue 4)
 from server.types import NodeId
 
 log = structlog.get_logger("quill.app")
 
 docs = Api()
-APIS: list[Api] = [health.api, auth.api, docs]
+APIS: list[Api] = [health.api, auth.api, docs, realtime_gateway.api, realtime_admin.api]
 
 
 @docs.route(
@@ -86,6 +92,15 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         await redis.aclose()
 
 
+async def _ai(app: web.Application) -> AsyncIterator[None]:
+    engines = build_engines(app[SETTINGS].ai, app[METRICS])
+    app[ENGINES] = engines
+    try:
+        yield
+    finally:
+        await aclose_engines(engines)
+
+
 def default_node_id(settings: Settings, port: int) -> NodeId:
     return NodeId(settings.server.node_id or f"{socket.gethostname()}-{port}")
 
@@ -110,6 +125,9 @@ def create_app(
     app[METRICS] = metrics or Registry()
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_ai)
+    app.cleanup_ctx.append(realtime_context)  # realtime (issue 4): after pools and engines
+    app.on_shutdown.append(realtime_shutdown)  # realtime (issue 4): checkpoint, close 1001
     for api in APIS:
         api.add_to(app)
     return app

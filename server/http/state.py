@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
 
 from server.accounts.tokens import TokenSigner
+from server.ai.types import Engines
 from server.config import Settings
 from server.metrics import Registry
 from server.types import NodeId
+
+if TYPE_CHECKING:  # realtime (issue 4): the hub imports this module
+    from server.realtime.hub import Hub
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,4 +41,7 @@ METRICS = web.AppKey("metrics", Registry)
 PG = web.AppKey("pg", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
 SIGNER = web.AppKey("signer", TokenSigner)
+ENGINES = web.AppKey("engines", Engines)
 REQUEST_ID = web.RequestKey("request_id", str)
+# realtime (issue 4): the node's matches, sockets and sessions (server/realtime/hub.py)
+REALTIME: web.AppKey[Hub] = web.AppKey("realtime")

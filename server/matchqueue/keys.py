@@ -11,6 +11,8 @@
 ``quill:node:<id>:assign``         stream: matches assigned to the node (consumer group
                                    ``node``; at-least-once, the node deduplicates)
 ``quill:node:<id>:notify``         stream: ``match.found`` for players connected there
+``quill:bots:requests``            stream: a bot seat to fill (consumer group ``pool``)
+``quill:bots:alive``               string with TTL: a bot pool is running (its heartbeat)
 =================================  ========================================================
 """
 
@@ -24,6 +26,9 @@ NODES = "quill:nodes"
 EVENTS_MAXLEN = 200_000  # trimmed approximately; a matchmaker that falls further behind reloads
 ASSIGN_GROUP = "node"
 ESTIMATE_BUCKET = 2.5  # mu per estimate bucket
+BOT_REQUESTS = "quill:bots:requests"
+BOT_GROUP = "pool"
+BOTS_ALIVE = "quill:bots:alive"
 
 
 def node_alive(node: str) -> str:

@@ -119,3 +119,31 @@ class MatchFound:
             str(d["url"]),
             SeatToken(d["seat_token"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class BotRequest:
+    """A bot seat for the bot pool to fill: connect to ``url``, take ``seat_token`` as
+    ``player`` (``bot:<id>``) and play at ``skill`` (0–1)."""
+
+    match_id: MatchId
+    url: str  # the hosting node's base URL (http://host:port); the socket is url + /ws
+    player: PlayerId
+    seat_token: SeatToken
+    skill: float
+    requested_at: float  # epoch seconds
+
+    def encode(self) -> bytes:
+        return _pack(asdict(self))
+
+    @classmethod
+    def decode(cls, raw: bytes) -> BotRequest:
+        d = _unpack(raw)
+        return cls(
+            MatchId(d["match_id"]),
+            str(d["url"]),
+            PlayerId(d["player"]),
+            SeatToken(d["seat_token"]),
+            float(d["skill"]),
+            float(d["requested_at"]),
+        )

@@ -1,0 +1,24 @@
+"""The realtime half of a node: the WebSocket gateway and the match runners (I/O).
+
+The rules live in ``server.game`` and the wire format in ``server.protocol``; nothing
+here decides anything about a match, it moves data and carries out effects.
+
+Modules:
+
+- ``gateway``    — ``GET /ws``: handshake, the reader loop, rate limit, frame limits.
+- ``handlers``   — ``HANDLERS``: one table from message type to handler; ``dispatch``.
+- ``connection`` — one socket: bounded send queue, writer task, closing with a reason.
+- ``sessions``   — session tokens ↔ player and match, kept in Redis with a TTL.
+- ``runner``     — one task per match: inbox, timers, write-ahead, broadcasts, AI tasks.
+- ``store``      — Redis: the match log, checkpoints, the node's hosted set, seats.
+- ``ai``         — AI requests with a node-wide bound and the offline fallback.
+- ``bots``       — in-process bot seats (quick play).
+- ``hub``        — the node's matches, sockets and sessions; start, restore, shutdown.
+- ``admin``      — ``POST /api/v1/admin/matches``: start a match by hand.
+- ``lifecycle``  — the ``cleanup_ctx`` and ``on_shutdown`` hooks of the app.
+- ``tuning``, ``keys``, ``clock``, ``metrics``, ``retry`` — constants, Redis keys, time,
+  metrics, retrying writes.
+
+The full story (life of a socket, queues and their overflow rules, durability,
+shutdown, quick play) is ``docs/realtime.md``.
+"""

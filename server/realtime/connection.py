@@ -1,0 +1,196 @@
+"""One client socket: who it is, its codec, a bounded send queue and the task writing it.
+
+Nothing that produces events ever waits for a socket.  :meth:`Connection.send` puts a
+frame in the socket's queue and returns at once; the writer task hands frames to aiohttp
+one by one.  Overflow rule: a socket whose queue already holds
+``Tuning.send_queue_frames`` frames, or whose writer could not hand over one frame in
+``Tuning.send_timeout_seconds``, is too slow: its queue is dropped and it is closed with
+1013 (try again later) and a reason.  The client reconnects and resumes with a fresh
+``match.state``; the match never waits for it.
+
+:meth:`Connection.close` closes after the frames already queued (``flush=True``, used
+for 1001 at shutdown) or at once.  Who performs the closing handshake: a close decided
+while the reader task handles a frame (flooding, bad frames, a bad session) is carried out
+by the reader once the writer has stopped, so aiohttp reads on until the client's close
+frame and the client is sure to get the code and reason (closing the TCP connection while
+a flooding client still sends would reset it and lose them).  Any other close (slow
+client, replaced seat, shutdown) is carried out by the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections import deque
+from typing import TYPE_CHECKING
+
+import structlog
+from aiohttp import web
+
+from server.protocol import Codec, Frame, Message, TokenBucket, encode_event
+from server.realtime.clock import Clock
+from server.realtime.metrics import RealtimeMetrics
+from server.realtime.tuning import Tuning
+from server.types import PlayerId, SessionToken
+
+if TYPE_CHECKING:
+    from server.realtime.runner import MatchRunner
+
+REASON_BYTES = 123  # a close frame's reason is at most 123 bytes of UTF-8
+
+# Close codes the server uses (also in docs/protocol.md; 1009 comes from aiohttp).
+NORMAL = 1000
+GOING_AWAY = 1001
+POLICY = 1008
+TRY_AGAIN = 1013
+
+
+def close_reason(text: str) -> bytes:
+    data = text.encode()
+    return data if len(data) <= REASON_BYTES else data[: REASON_BYTES - 3] + b"..."
+
+
+class Connection:
+    """A client socket after the handshake; see the module docstring."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        codec: Codec,
+        player: PlayerId,
+        role: str,
+        *,
+        bucket: TokenBucket,
+        tuning: Tuning,
+        metrics: RealtimeMetrics,
+        node_url: str,
+        clock: Clock,
+    ) -> None:
+        self.id = secrets.token_hex(6)
+        self.ws = ws
+        self.codec = codec
+        self.player = player
+        self.role = role
+        self.bucket = bucket
+        self.node_url = node_url
+        self.session_token: SessionToken | None = None
+        self.runner: MatchRunner | None = None
+        self.bad_frames = 0  # refused frames in a row
+        self.reading = False  # the reader task is handling a frame (see the module docstring)
+        self.log = structlog.get_logger("quill.ws").bind(conn_id=self.id, player_id=player)
+        self._clock = clock
+        self._tuning = tuning
+        self._metrics = metrics
+        self._queue: deque[Frame] = deque()
+        self._ready = asyncio.Event()
+        self._closing: tuple[int, str] | None = None
+        self._reader_closes = False
+        self._writer: asyncio.Task[None] | None = None
+
+    # --- life ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer task (the socket must be prepared)."""
+        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer:{self.id}")
+
+    @property
+    def closing(self) -> bool:
+        return self._closing is not None
+
+    def close(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """Close after the queued frames (``flush``) or at once; the first call wins."""
+        if self._closing is not None:
+            return
+        self._closing = (code, reason)
+        self._reader_closes = self.reading
+        self._metrics.closes.inc(code=str(code))
+        if code != NORMAL:
+            self.log.info("ws_closing", code=code, reason=reason)
+        if not flush:
+            self._queue.clear()
+        self._ready.set()
+
+    @property
+    def reader_closes(self) -> bool:
+        """The reader task must perform the closing handshake (see the module docstring)."""
+        return self._closing is not None and self._reader_closes
+
+    async def close_from_reader(self) -> None:
+        """Let the writer finish, then close the socket from the reader's task."""
+        await self.wait_closed(self._tuning.close_timeout_seconds)
+        await self._close_socket()
+
+    async def wait_closed(self, within: float) -> None:
+        """Wait for the writer to finish (it closes the socket); cancel it after ``within`` s."""
+        if self._writer is None:
+            return
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._writer), within)
+        if not self._writer.done():
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+    # --- sending ---------------------------------------------------------------------
+
+    def send(self, frame: Frame) -> bool:
+        """Queue one frame; False if the socket is closing or was just found too slow."""
+        if self._closing is not None:
+            return False
+        if len(self._queue) >= self._tuning.send_queue_frames:
+            self._too_slow(f"too slow: {len(self._queue)} frames waiting")
+            return False
+        self._queue.append(frame)
+        self._ready.set()
+        return True
+
+    def send_event(self, event: Message) -> bool:
+        """Encode and queue one event (gateway events; matches encode once per codec)."""
+        return self.send(encode_event(event, self.codec, self._clock.now_ms()))
+
+    def _too_slow(self, reason: str) -> None:
+        if self._closing is None:
+            self._metrics.slow_disconnects.inc()
+            self.close(TRY_AGAIN, reason)
+
+    async def _write_loop(self) -> None:
+        ws, timeout = self.ws, self._tuning.send_timeout_seconds
+        try:
+            while True:
+                if not self._queue:
+                    if self._closing is not None or ws.closed:
+                        break
+                    self._ready.clear()
+                    await self._ready.wait()
+                    continue
+                frame = self._queue.popleft()
+                try:
+                    async with asyncio.timeout(timeout):
+                        if isinstance(frame, str):
+                            await ws.send_str(frame)
+                        else:
+                            await ws.send_bytes(frame)
+                except TimeoutError:
+                    self._too_slow(f"too slow: a frame waited {timeout:g} s to be sent")
+                    break
+                except (ConnectionError, RuntimeError):
+                    self._queue.clear()  # the peer is gone; nothing more can be written
+                    break
+                except Exception as exc:  # never let the writer die silently
+                    self.log.warning("ws_write_failed", error=repr(exc))
+                    self._queue.clear()
+                    break
+                self._metrics.messages_out.inc()
+        finally:
+            self._queue.clear()
+            if not self._reader_closes:
+                await self._close_socket()
+
+    async def _close_socket(self) -> None:
+        if self.ws.closed:
+            return
+        code, reason = self._closing or (NORMAL, "")
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self._tuning.close_timeout_seconds):
+                await self.ws.close(code=code, message=close_reason(reason))

@@ -10,9 +10,10 @@ the stream from that point (``join`` / ``leave``; a replayed record is harmless)
 
 Claiming a party is one Lua script: it checks that this instance still holds the lock
 (fencing a deposed instance) and that every ticket is still in the hash exactly as it was
-read, then deletes them, appends the assignment to the host node's stream and a
-``match.found`` to each player's node stream.  So a ticket is matched at most once, and
-one that was claimed is never lost: either the whole claim happened or none of it did.
+read, then deletes them and appends the assignment to the host node's stream.  So a
+ticket is matched at most once, and one that was claimed is never lost: either the whole
+claim happened or none of it did.  The host node creates the match and only then tells
+each player's node (``match.found``), so nobody is sent to a seat that does not exist yet.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from matchmaker.party.rules import PartyRules
 from matchmaker.party.ticket import Party, Ticket
 from server.config import Settings
 from server.matchqueue import keys
-from server.matchqueue.messages import AssignedSeat, Assignment, MatchFound, QueueTicket
+from server.matchqueue.messages import AssignedSeat, Assignment, QueueTicket
 from server.matchqueue.nodes import NodeStatus, least_loaded, live_nodes
 from server.types import MatchId, PlayerId, SeatToken
 
@@ -50,8 +51,8 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# KEYS: tickets, lock, host assign stream, then one notify stream per player.
-# ARGV: instance, assignment, n, then n (player, expected ticket) pairs, then n notices.
+# KEYS: tickets, lock, host assign stream.
+# ARGV: instance, assignment, n, then n (player, expected ticket) pairs.
 _CLAIM = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 local n = tonumber(ARGV[3])
@@ -60,9 +61,6 @@ for i = 1, n do
 end
 for i = 1, n do redis.call('HDEL', KEYS[1], ARGV[2 + 2 * i]) end
 redis.call('XADD', KEYS[3], '*', 'assignment', ARGV[2])
-for i = 1, n do
-  redis.call('XADD', KEYS[3 + i], 'MAXLEN', '~', 10000, '*', 'found', ARGV[3 + 2 * n + i])
-end
 return 0
 """
 ESTIMATE_EVERY_S = 2.0
@@ -234,25 +232,19 @@ class Matchmaker:
     async def _claim(self, a: Assignment, host: NodeStatus, party: Party) -> bool | None:
         """True when claimed, False when a ticket changed (the rest go back), None = no lock."""
         players = [s.player for s in a.seats]
-        notices = [
-            MatchFound(s.player, a.match_id, host.node, host.url, s.seat_token).encode()
-            for s in a.seats
-        ]
         pairs: list[str | bytes] = []
         for p in players:
             pairs += [p, self.raw.get(p, b"")]
         result = await self.redis.eval(
             _CLAIM,
-            3 + len(players),
+            3,
             keys.TICKETS,
             keys.LOCK,
             keys.node_assign(host.node),
-            *(keys.node_notify(s.node) for s in a.seats),
             self.instance_id,
             a.encode(),
             len(players),
             *pairs,
-            *notices,
         )
         if result == -1:
             log.warning("matchmaker_fenced", instance=self.instance_id)

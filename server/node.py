@@ -1,8 +1,12 @@
 """Run one server node until told to stop, then shut down in order.
 
+Once listening, the node announces itself to matchmaking (heartbeat with its URL and
+load) and starts hosting the matches assigned to it.
+
 Shutdown order (also in docs/operations.md):
 
-1. stop listening: no new connections or handshakes;
+1. stop listening: no new connections or handshakes; stop taking assignments and leave
+   the node registry;
 2. ``on_shutdown``: matches checkpoint to Redis and WebSockets close with 1001 (going away);
 3. wait up to ``server.shutdown_grace_seconds`` for in-flight requests;
 4. ``cleanup_ctx`` in reverse: close Redis, then the PostgreSQL pool.
@@ -22,7 +26,7 @@ from aiohttp import web
 
 from server.app import create_app, default_node_id
 from server.config import Settings
-from server.http.state import NODE, Endpoints
+from server.http.state import NODE, REALTIME, Endpoints
 
 log = structlog.get_logger("quill.node")
 
@@ -53,6 +57,9 @@ async def serve_node(
         await site.start()
         bound_port = runner.addresses[0][1] if runner.addresses else port
         url = f"http://{host}:{bound_port}"
+        hub = app.get(REALTIME)
+        if hub is not None:  # now that the URL is known, join the matchmaking node registry
+            await hub.connect_matchmaking(settings.server.public_url or url)
         log.info("node_started", url=url, node_id=app[NODE].node_id)
         print(f"Quill Arena is running at {url}  (Ctrl-C to stop)", file=sys.stderr, flush=True)
         await stop.wait()

@@ -140,13 +140,23 @@ async def match_quickplay(hub: Hub, conn: Connection, inbound: Inbound) -> None:
 
 
 async def queue_join(hub: Hub, conn: Connection, inbound: Inbound) -> None:
-    raise ProtocolError(
-        ErrorCode.UNAVAILABLE, "matchmaking is not available yet; use match.quickplay"
-    )
+    """Into the matchmaker's queue; ``queue.status`` queued now, matched later."""
+    msg = inbound.msg
+    assert isinstance(msg, msgs.QueueJoin)
+    try:
+        estimate = await hub.queue_join(conn.player, msg.mode)
+    except AlreadySeated as exc:
+        raise ProtocolError(ErrorCode.ALREADY_QUEUED, str(exc)) from None
+    except Unavailable as exc:
+        raise ProtocolError(ErrorCode.UNAVAILABLE, str(exc)) from None
+    conn.send_event(ev.QueueStatus(status="queued", mode=msg.mode, estimate_seconds=estimate))
 
 
 async def queue_leave(hub: Hub, conn: Connection, inbound: Inbound) -> None:
-    raise ProtocolError(ErrorCode.NOT_QUEUED, "you are not in the queue")
+    mode = hub.queued.get(conn.player, "ranked")
+    if not await hub.queue_leave(conn.player):
+        raise ProtocolError(ErrorCode.NOT_QUEUED, "you are not in the queue")
+    conn.send_event(ev.QueueStatus(status="left", mode=mode))
 
 
 async def ping(hub: Hub, conn: Connection, inbound: Inbound) -> None:

@@ -17,8 +17,9 @@ import asyncio
 import contextlib
 import random
 import secrets
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -31,7 +32,12 @@ from server.ai.types import Engines, Prompt
 from server.config import Settings
 from server.errors import QuillError
 from server.game import Match, MatchConfig, SeatSpec, replay
+from server.matchqueue import keys as mmkeys
+from server.matchqueue import queue as mmqueue
+from server.matchqueue.messages import Assignment, MatchFound, QueueTicket
+from server.matchqueue.node import NodeLink
 from server.metrics import Registry
+from server.protocol import events as ev
 from server.realtime.ai import AIService, OfflineFallback
 from server.realtime.clock import Clock
 from server.realtime.connection import GOING_AWAY, Connection
@@ -40,11 +46,12 @@ from server.realtime.runner import MatchRunner
 from server.realtime.sessions import SessionStore
 from server.realtime.store import MatchStore
 from server.realtime.tuning import Tuning
-from server.storage.matches import is_bot, ratings_for
+from server.storage.matches import DEFAULT_MU, is_bot, ratings_for
 from server.types import MatchId, NodeId, PlayerId, SessionToken
 
 log = structlog.get_logger("quill.realtime")
 
+ASSIGNED_MEMORY_S = 86_400  # how long a hosted assignment's id is remembered (dedupe)
 BOT_SKILL_STEP = 0.15  # bot n plays at default_skill + (n - 2) · step, within 0..1
 
 
@@ -101,6 +108,9 @@ class Hub:
         self.by_session: dict[SessionToken, Connection] = {}
         self.seated: dict[PlayerId, MatchId] = {}  # humans → the running match they sit in
         self.draining = False
+        self.queued: dict[PlayerId, str] = {}  # players this node put in the queue → mode
+        self.link: NodeLink | None = None
+        self.base_url = ""
         self._prompts: dict[str, Prompt] | None = None
         self._refresher: asyncio.Task[None] | None = None
 
@@ -146,9 +156,18 @@ class Hub:
             self._prompts = load_prompts()
         return self._prompts
 
-    def bot_skill(self, index: int) -> float:
+    def bot_skill(self, index: int, config: MatchConfig | None = None) -> float:
+        """Adaptive difficulty: bots play near the humans of their match.
+
+        The humans' mean rating maps to a skill (μ 25 → ``bots.default_skill``, ±20 μ →
+        ±0.5), and the bots spread a little around it so they do not write alike.
+        """
         base = self.settings.bots.default_skill
-        return min(1.0, max(0.0, base + (index % 3 - 1) * BOT_SKILL_STEP))
+        if config is not None:
+            humans = [s.mu for s in config.seats if not s.is_bot]
+            if humans:
+                base += (sum(humans) / len(humans) - DEFAULT_MU) / 40
+        return min(0.95, max(0.05, base + (index % 3 - 1) * BOT_SKILL_STEP))
 
     async def create_match(
         self,
@@ -158,6 +177,8 @@ class Hub:
         ranked: bool = True,
         prompt_id: str | None = None,
         seed: int | None = None,
+        match_id: MatchId | None = None,
+        seat_tokens: Mapping[PlayerId, str] | None = None,
     ) -> CreatedMatch:
         """Start a match on this node; returns a seat token per human.
 
@@ -176,7 +197,7 @@ class Hub:
         players = [*humans, *(PlayerId(f"bot:{n}") for n in range(1, bots + 1))]
         ratings = await ratings_for(self.pool, players)
         config = MatchConfig(
-            match_id=MatchId(str(uuid.uuid4())),
+            match_id=match_id or MatchId(str(uuid.uuid4())),
             prompt=prompt,
             seats=tuple(SeatSpec(p, is_bot(p), *ratings[p]) for p in players),
             seed=seed,
@@ -186,7 +207,8 @@ class Hub:
             draft_chars=self.settings.limits.draft_chars,
         )
         match, effects = Match.create(config, self.clock.now(), self.fallback)
-        tokens = {"seat_" + secrets.token_urlsafe(16): p for p in humans}
+        given = seat_tokens or {}
+        tokens = {given.get(p) or "seat_" + secrets.token_urlsafe(16): p for p in humans}
         await self.store.register(config.match_id, tokens)
         runner = MatchRunner(self, match, flushed=0, effects=effects)
         self._host(runner)
@@ -226,6 +248,94 @@ class Hub:
                 del self.seated[seat.player]
         self.metrics.matches_running.set(len(self.runners))
 
+    # --- matchmaking (server.matchqueue) -------------------------------------------------
+
+    async def connect_matchmaking(self, base_url: str) -> None:
+        """Announce this node at ``base_url`` and start hosting what the matchmaker assigns.
+
+        Called once the node listens (its URL is known then); see ``server/node.py``.
+        """
+        self.base_url = base_url.rstrip("/")
+        self.link = NodeLink(
+            self.redis, self, self.node_id, self.base_url, self.settings.matchmaker.node_ttl_seconds
+        )
+        await self.link.start()
+
+    def load(self) -> int:
+        """Players (humans and bots) in the matches this node hosts."""
+        return sum(len(r.match.config.seats) for r in self.runners.values() if not r.closed)
+
+    async def queue_join(self, player: PlayerId, mode: str) -> float:
+        """Put ``player`` in the matchmaker's queue; returns the wait estimate in seconds."""
+        if self.draining:
+            raise Unavailable("this node is shutting down")
+        if self.link is None:
+            raise Unavailable("matchmaking is not running on this node")
+        if player in self.seated:
+            raise AlreadySeated(f"{player} already holds a seat in match {self.seated[player]}")
+        mu, sigma = (await ratings_for(self.pool, [player]))[player]
+        ticket = QueueTicket(player, mu, sigma, mode, time.time(), self.node_id)
+        await mmqueue.join(self.redis, ticket)
+        self.queued[player] = mode
+        default = self.settings.matchmaker.bot_fill_after_seconds
+        return await mmqueue.estimate(self.redis, mode, mu, default)
+
+    async def queue_leave(self, player: PlayerId) -> bool:
+        self.queued.pop(player, None)
+        return await mmqueue.leave(self.redis, player)
+
+    async def host_assignment(self, assignment: Assignment) -> None:
+        """Create the match the matchmaker assigned here, once (assignments may repeat),
+        then send each player's node a ``match.found`` for it."""
+        marker = f"quill:assigned:{{{assignment.match_id}}}"
+        if await self.redis.set(marker, self.node_id, nx=True, ex=ASSIGNED_MEMORY_S):
+            try:
+                await self.create_match(
+                    [s.player for s in assignment.seats],
+                    assignment.bot_seats,
+                    ranked=assignment.mode == "ranked",
+                    match_id=assignment.match_id,
+                    seat_tokens={s.player: s.seat_token for s in assignment.seats},
+                )
+            except AlreadySeated as exc:  # a player already plays elsewhere: no match
+                log.warning("assignment_refused", match_id=assignment.match_id, reason=str(exc))
+                return
+            except BaseException:
+                await self.redis.delete(marker)  # let the redelivery try again
+                raise
+        else:
+            log.info("assignment_repeated", match_id=assignment.match_id)
+        # The match exists: now tell each player's node (again, after a redelivery).
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for s in assignment.seats:
+                found = MatchFound(
+                    s.player, assignment.match_id, self.node_id, self.base_url, s.seat_token
+                )
+                pipe.xadd(
+                    mmkeys.node_notify(s.node),
+                    {"found": found.encode()},
+                    maxlen=10_000,
+                    approximate=True,
+                )
+            await pipe.execute()
+
+    def deliver(self, found: MatchFound) -> bool:
+        """Tell the player's sockets here where their match is (``queue.status`` matched)."""
+        self.queued.pop(found.player, None)
+        targets = [c for c in self.connections if c.player == found.player]
+        url = found.url.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws"
+        for conn in targets:
+            conn.send_event(
+                ev.QueueStatus(
+                    status="matched",
+                    mode="ranked",
+                    match_id=found.match_id,
+                    node_url=url,
+                    seat_token=found.seat_token,
+                )
+            )
+        return bool(targets)
+
     # --- sockets and sessions ----------------------------------------------------------
 
     def add(self, conn: Connection) -> None:
@@ -248,6 +358,13 @@ class Hub:
         conn.runner = None
         if runner is not None and not runner.closed:
             await runner.part(conn)
+        if conn.player in self.queued and not any(
+            c.player == conn.player for c in self.connections
+        ):
+            try:
+                await self.queue_leave(conn.player)
+            except Exception as exc:  # the matchmaker's claim check skips a stale ticket
+                conn.log.warning("queue_leave_failed", error=repr(exc))
         token = conn.session_token
         if token is not None and self.by_session.get(token) is conn:
             del self.by_session[token]
@@ -272,6 +389,8 @@ class Hub:
             return
         self.draining = True
         log.info("realtime_draining", matches=len(self.runners), sockets=len(self.connections))
+        if self.link is not None:  # stop taking assignments; pending ones go to the restart
+            await self.link.stop()
         wait = self.tuning.shutdown_wait_seconds
         await asyncio.gather(*(r.stop(wait) for r in list(self.runners.values())))
         conns = list(self.connections)

@@ -152,7 +152,7 @@ class MatchRunner:
                 self.bots[seat.player] = BotSeat(
                     self,
                     seat.player,
-                    hub.bot_skill(index),
+                    hub.bot_skill(index, match.config),
                     (match.config.seed * 31 + index) % 2**31,
                 )
 

@@ -1,6 +1,7 @@
 """The ``quill`` command: the composition root of every process.
 
-``quill up``       embedded PostgreSQL + Redis (unless URLs are set), migrate, serve
+``quill up``       embedded PostgreSQL + Redis (unless URLs are set), migrate, serve, and
+                   supervise a matchmaker
 ``quill serve``    one node against DATABASE_URL / REDIS_URL (checks the schema)
 ``quill migrate``  apply the migrations (embedded PostgreSQL when no DATABASE_URL)
 ``quill ai``       score pieces (JSON lines) and run the AI evaluation
@@ -28,6 +29,7 @@ from server.embedded import EmbeddedPostgres, EmbeddedRedis
 from server.errors import ConfigError, EmbeddedServiceError, MigrationError
 from server.http.state import Endpoints
 from server.node import install_stop_signals, serve_node
+from server.supervise import Supervised
 
 EMBEDDED_DB = "quill"
 
@@ -99,6 +101,34 @@ class Embedded:
             self.pg.stop()
 
 
+async def _up(
+    settings: Settings,
+    endpoints: Endpoints,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    config: str | None,
+) -> None:
+    """The node plus its supervised companions; on stop: companions, node (in that order)."""
+    env = {**os.environ, "DATABASE_URL": endpoints.database_url, "REDIS_URL": endpoints.redis_url}
+    if config:
+        env["QUILL_CONFIG"] = config
+    children = [Supervised("matchmaker", "matchmaker", env, ["--instance-id", f"up-{port}"])]
+    node_stop = asyncio.Event()
+    node = asyncio.create_task(serve_node(settings, endpoints, host, port, node_stop))
+    for child in children:
+        child.start()
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([node, stopped], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for child in reversed(children):
+            await child.stop()
+        node_stop.set()
+        stopped.cancel()
+        await node  # re-raises a start-up failure (e.g. an outdated schema)
+
+
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
@@ -114,7 +144,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
                 applied = await _migrate(dsn)
                 if applied:
                     print(f"applied migrations: {', '.join(applied)}", file=sys.stderr)
-                await serve_node(settings, Endpoints(dsn, redis_url), host, port, stop)
+                await _up(settings, Endpoints(dsn, redis_url), host, port, stop, args.config)
             finally:
                 remove()
 

@@ -47,7 +47,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn``: own process group, and SIGTERM when the parent dies (Linux)."""
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -168,7 +169,7 @@ class EmbeddedPostgres:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 user=user,
-                preexec_fn=_die_with_parent(),
+                preexec_fn=die_with_parent(),
             )
 
         def ready() -> bool:
@@ -212,7 +213,7 @@ class EmbeddedRedis:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent(),
+            preexec_fn=die_with_parent(),
         )
 
         def ready() -> bool:

@@ -83,9 +83,13 @@ async def test_up_keeps_data_across_restarts_and_leaves_no_process(tmp_path: Pat
             async with http.post(url + "/api/v1/auth/register", json=creds) as resp:
                 assert resp.status == 201
             assert len(_servers_using(data_dir)) == 2  # postgres + redis, our children
+            children = psutil.Process(proc.pid).children(recursive=True)
+            commands = [" ".join(c.cmdline()) for c in children]
+            assert any("-m matchmaker" in c for c in commands), commands
         finally:
             await _stop(proc, signal.SIGINT)
         assert _servers_using(data_dir) == []
+        assert not [c for c in children if c.is_running() and c.status() != "zombie"]
 
         proc = await _up(data_dir, port)
         try:

@@ -34,7 +34,7 @@ from server.errors import QuillError
 from server.game import Match, MatchConfig, SeatSpec, replay
 from server.matchqueue import keys as mmkeys
 from server.matchqueue import queue as mmqueue
-from server.matchqueue.messages import Assignment, MatchFound, QueueTicket
+from server.matchqueue.messages import Assignment, BotRequest, MatchFound, QueueTicket
 from server.matchqueue.node import NodeLink
 from server.metrics import Registry
 from server.protocol import events as ev
@@ -47,7 +47,7 @@ from server.realtime.sessions import SessionStore
 from server.realtime.store import MatchStore
 from server.realtime.tuning import Tuning
 from server.storage.matches import DEFAULT_MU, is_bot, ratings_for
-from server.types import MatchId, NodeId, PlayerId, SessionToken
+from server.types import MatchId, NodeId, PlayerId, SeatToken, SessionToken
 
 log = structlog.get_logger("quill.realtime")
 
@@ -136,7 +136,8 @@ class Hub:
         else:  # listed but nothing written: the node died while creating it
             await self.store.forget(match_id)
             return
-        runner = MatchRunner(self, match, flushed=len(stored.log))
+        remote = await self.store.remote_bots(match_id)
+        runner = MatchRunner(self, match, flushed=len(stored.log), remote_bots=remote)
         self._host(runner)
         try:
             runner.restored()
@@ -209,8 +210,11 @@ class Hub:
         match, effects = Match.create(config, self.clock.now(), self.fallback)
         given = seat_tokens or {}
         tokens = {given.get(p) or "seat_" + secrets.token_urlsafe(16): p for p in humans}
-        await self.store.register(config.match_id, tokens)
-        runner = MatchRunner(self, match, flushed=0, effects=effects)
+        bot_players = [p for p in players if is_bot(p)]
+        remote = bot_players if bot_players and await self._pool_alive() else []
+        bot_tokens = {"seat_" + secrets.token_urlsafe(16): p for p in remote}
+        await self.store.register(config.match_id, {**tokens, **bot_tokens}, remote)
+        runner = MatchRunner(self, match, flushed=0, effects=effects, remote_bots=frozenset(remote))
         self._host(runner)
         try:
             await runner.prime()
@@ -218,13 +222,46 @@ class Hub:
             self.forget(runner)
             raise
         runner.start()
-        log.info("match_created", match_id=config.match_id, players=len(players), bots=bots)
+        if bot_tokens:
+            await self._request_bots(config, bot_tokens)
+        log.info(
+            "match_created",
+            match_id=config.match_id,
+            players=len(players),
+            bots=bots,
+            remote_bots=len(remote),
+        )
         return CreatedMatch(
             config.match_id,
             {p: t for t, p in tokens.items()},
             tuple(p for p in players if is_bot(p)),
             prompt.id,
         )
+
+    async def _pool_alive(self) -> bool:
+        """A bot pool is running (its heartbeat key lives) and this node knows its own URL."""
+        return bool(self.base_url) and bool(await self.redis.exists(mmkeys.BOTS_ALIVE))
+
+    async def _request_bots(self, config: MatchConfig, tokens: Mapping[str, PlayerId]) -> None:
+        """Ask the bot pool to play these seats (adaptive skill, like in-process bots)."""
+        index = {s.player: i for i, s in enumerate(config.seats)}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for token, bot in tokens.items():
+                request = BotRequest(
+                    config.match_id,
+                    self.base_url,
+                    bot,
+                    SeatToken(token),
+                    self.bot_skill(index[bot], config),
+                    time.time(),
+                )
+                pipe.xadd(
+                    mmkeys.BOT_REQUESTS,
+                    {"request": request.encode()},
+                    maxlen=100_000,
+                    approximate=True,
+                )
+            await pipe.execute()
 
     async def quickplay(self, player: PlayerId) -> CreatedMatch:
         """A ranked match now: this player and bots up to ``match.min_players``."""

@@ -28,6 +28,10 @@ def match_seats(match_id: str) -> str:
     return f"quill:match:{{{match_id}}}:seats"
 
 
+def match_remote_bots(match_id: str) -> str:
+    return f"quill:match:{{{match_id}}}:remote_bots"
+
+
 def node_matches(node_id: str) -> str:
     return f"quill:node:{node_id}:matches"
 

@@ -127,7 +127,13 @@ class MatchRunner:
     """Runs one match; see the module docstring.  ``start()`` starts its task."""
 
     def __init__(
-        self, hub: Hub, match: Match, *, flushed: int, effects: list[Effect] | None = None
+        self,
+        hub: Hub,
+        match: Match,
+        *,
+        flushed: int,
+        effects: list[Effect] | None = None,
+        remote_bots: frozenset[PlayerId] = frozenset(),
     ) -> None:
         self.hub = hub
         self.match = match
@@ -147,8 +153,9 @@ class MatchRunner:
         self._saving: asyncio.Task[None] | None = None
         self._stopping = False
         self._carry(effects or [])
+        self.remote_bots = remote_bots  # bot seats the bot pool plays over WebSockets
         for index, seat in enumerate(match.state.seats):
-            if seat.is_bot:
+            if seat.is_bot and seat.player not in remote_bots:
                 self.bots[seat.player] = BotSeat(
                     self,
                     seat.player,

@@ -24,6 +24,7 @@ Seats
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,10 +128,19 @@ class MatchStore:
         members = await self.redis.smembers(keys.node_matches(self.node_id))
         return sorted(MatchId(m.decode() if isinstance(m, bytes) else m) for m in members)
 
-    async def register(self, match_id: MatchId, seats: dict[str, PlayerId]) -> None:
-        """List the match under this node and store its seat tokens (token → player)."""
+    async def register(
+        self,
+        match_id: MatchId,
+        seats: dict[str, PlayerId],
+        remote_bots: Sequence[PlayerId] = (),
+    ) -> None:
+        """List the match under this node and store its seat tokens (token → player);
+        ``remote_bots`` are the bot seats the bot pool plays over WebSockets."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.sadd(keys.node_matches(self.node_id), match_id)
+            if remote_bots:
+                pipe.sadd(keys.match_remote_bots(match_id), *remote_bots)
+                pipe.pexpire(keys.match_remote_bots(match_id), self.seat_ttl_ms)
             for token, player in seats.items():
                 record = {"m": match_id, "p": player, "n": self.node_id}
                 pipe.set(keys.seat(token), pack(record), px=self.seat_ttl_ms)
@@ -138,6 +148,10 @@ class MatchStore:
                 pipe.sadd(keys.match_seats(match_id), *seats)
                 pipe.pexpire(keys.match_seats(match_id), self.seat_ttl_ms)
             await pipe.execute()
+
+    async def remote_bots(self, match_id: MatchId) -> frozenset[PlayerId]:
+        members = await self.redis.smembers(keys.match_remote_bots(match_id))
+        return frozenset(PlayerId(m.decode() if isinstance(m, bytes) else m) for m in members)
 
     async def seat(self, token: str) -> Seat | None:
         raw = await self.redis.get(keys.seat(token))
@@ -154,6 +168,7 @@ class MatchStore:
                 keys.match_log(match_id),
                 keys.match_checkpoint(match_id),
                 keys.match_seats(match_id),
+                keys.match_remote_bots(match_id),
                 *(keys.seat(t.decode() if isinstance(t, bytes) else t) for t in tokens),
             )
             pipe.srem(keys.node_matches(self.node_id), match_id)

@@ -1,11 +1,12 @@
 """The ``quill`` command: the composition root of every process.
 
 ``quill up``       embedded PostgreSQL + Redis (unless URLs are set), migrate, serve, and
-                   supervise a matchmaker
+                   supervise a matchmaker and a bot pool
 ``quill serve``    one node against DATABASE_URL / REDIS_URL (checks the schema)
 ``quill migrate``  apply the migrations (embedded PostgreSQL when no DATABASE_URL)
 ``quill ai``       score pieces (JSON lines) and run the AI evaluation
 ``quill matchmaker``  the matchmaker process (``python -m matchmaker``)
+``quill bots``     a bot pool process (``python -m bots``)
 ``quill bench``    run a benchmark (as a process of the part it measures)
 """
 
@@ -109,11 +110,14 @@ async def _up(
     stop: asyncio.Event,
     config: str | None,
 ) -> None:
-    """The node plus its supervised companions; on stop: companions, node (in that order)."""
+    """The node plus its supervised companions (matchmaker, bot pool); on stop: the
+    companions, then the node."""
     env = {**os.environ, "DATABASE_URL": endpoints.database_url, "REDIS_URL": endpoints.redis_url}
     if config:
         env["QUILL_CONFIG"] = config
     children = [Supervised("matchmaker", "matchmaker", env, ["--instance-id", f"up-{port}"])]
+    if settings.bots.enabled:
+        children.append(Supervised("bot pool", "bots", env, ["--consumer", f"up-{port}"]))
     node_stop = asyncio.Event()
     node = asyncio.create_task(serve_node(settings, endpoints, host, port, node_stop))
     for child in children:
@@ -210,9 +214,9 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return subprocess.run(argv, check=False).returncode
 
 
-def cmd_matchmaker(args: argparse.Namespace, settings: Settings) -> int:
-    """The matchmaker is its own process (``python -m matchmaker``); this runs it."""
-    argv = [sys.executable, "-m", "matchmaker", *args.rest]
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    """The matchmaker and the bot pool are their own processes; this runs one of them."""
+    argv = [sys.executable, "-m", args.module, *args.rest]
     if args.config:
         os.environ["QUILL_CONFIG"] = args.config
     try:
@@ -270,7 +274,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(it holds the lock), the others stand by and take over when it stops.",
     )
     mm.add_argument("rest", nargs=argparse.REMAINDER, help="e.g. --instance-id NAME")
-    mm.set_defaults(func=cmd_matchmaker)
+    mm.set_defaults(func=cmd_process, module="matchmaker")
+
+    bots = sub.add_parser(
+        "bots",
+        help="run a bot pool (needs REDIS_URL and DATABASE_URL)",
+        description="Run a bot pool: it takes bot seats from Redis and plays them over "
+        "WebSockets like any client. Several pools may run.",
+    )
+    bots.add_argument("rest", nargs=argparse.REMAINDER, help="e.g. --consumer NAME")
+    bots.set_defaults(func=cmd_process, module="bots")
 
     bench = sub.add_parser(
         "bench",

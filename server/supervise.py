@@ -20,7 +20,7 @@ import structlog
 from server.embedded import die_with_parent
 
 log = structlog.get_logger("quill.supervise")
-STOP_WAIT_S = 15.0
+STOP_WAIT_S = 20.0  # the bot pool lets running bots finish for shutdown_grace_seconds
 MAX_PAUSE_S = 30.0
 STABLE_S = 60.0
 

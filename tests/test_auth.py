@@ -334,3 +334,22 @@ async def test_body_size_limit(settings: Settings, database: str, redis_url: str
     finally:
         await node.http.close()
         await runner.cleanup()
+
+
+async def test_bot_tokens_are_refused_on_rest(node: Node) -> None:
+    import time
+
+    from server.accounts.tokens import AccessClaims
+    from server.http.state import SIGNER
+
+    now = int(time.time())
+    claims = AccessClaims(
+        user_id="bot:1",
+        role="bot",
+        guest=False,  # type: ignore[arg-type]
+        session_id="00000000-0000-0000-0000-000000000001",
+        issued_at=now,
+        expires_at=now + 60,
+    )
+    resp = await node.get("/api/v1/auth/me", headers=bearer(node.app[SIGNER].issue(claims)))
+    assert (await error_of(resp))[:2] == (403, "bot_token")

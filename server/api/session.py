@@ -7,7 +7,7 @@ import time
 from aiohttp import web
 
 from server.accounts.tokens import AccessClaims, TokenError
-from server.errors import Unauthorized
+from server.errors import Forbidden, Unauthorized
 from server.http.state import REDIS, SIGNER
 
 
@@ -26,7 +26,10 @@ async def authenticate(request: web.Request) -> AccessClaims:
         raise Unauthorized(
             "the Authorization header must be 'Bearer <token>'", code="invalid_token"
         )
-    return await claims_for(request.app, token.strip())
+    claims = await claims_for(request.app, token.strip())
+    if claims.role == "bot":  # bot tokens are minted by the bot pool for the game socket only
+        raise Forbidden("bot tokens are only valid on the game socket", code="bot_token")
+    return claims
 
 
 async def claims_for(app: web.Application, token: str) -> AccessClaims:

@@ -384,7 +384,8 @@ class MatchRunner:
     def _abort_if_only_bots(self, now: float) -> None:
         """A match with bots closes once no human is left in it (nobody showed up)."""
         m = self.match
-        if not self.bots or m.phase in (Phase.LOBBY, Phase.CLOSED) or self.closed:
+        in_play = m.phase not in (Phase.LOBBY, Phase.CLOSED) and not self.closed
+        if not in_play or not (self.bots or self.remote_bots):
             return
         if any(s.dropped is None for s in m.state.seats if not s.is_bot):
             return

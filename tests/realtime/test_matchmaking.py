@@ -196,3 +196,60 @@ async def test_queue_join_answers_with_an_estimate(
         status = (await p.c.wait("queue.status"))["d"]
         assert status == {**status, "status": "queued", "mode": mode}
         assert status["estimate_seconds"] > 0
+
+
+async def test_bot_seats_are_played_by_the_pool_over_websockets(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    """A lone human's match is bot-filled; with a pool alive, the pool's bots take those
+    seats over real sockets (no in-process bots) and the match completes."""
+    from bots.pool import BotPool
+    from bots.tokens import BotTokens
+    from server.ai.build import offline_engines
+    from tests.bots.helpers import FAST_BACKOFF, FAST_PACE
+
+    s = mm_settings(settings, "pool-node", bot_fill_after_seconds=1.0)
+    redis = Redis.from_url(redis_url)
+    async with running_node(s, database, redis_url) as node:
+        hub = node.app[REALTIME]
+        await hub.connect_matchmaking(node.url)
+        pool = BotPool(
+            redis,
+            s,
+            await BotTokens.from_database(database, s),
+            offline_engines(),
+            consumer="pool-test",
+            pace=FAST_PACE,
+            backoff=FAST_BACKOFF,
+            block=0.1,
+        )
+        pool_stop = asyncio.Event()
+        pool_task = asyncio.create_task(pool.run(pool_stop, grace=WAIT))
+        try:
+            async with asyncio.timeout(WAIT):  # the pool announces itself first
+                while not await redis.exists(keys.BOTS_ALIVE):  # noqa: ASYNC110 - pool task
+                    await asyncio.sleep(0.02)
+            user = await http_for(node).register()
+            human = Player("solo", user.id, user.token, node.url)
+            await human.connect()
+            async with matchmaker(s, redis_url):
+                got = await queue_and_follow(
+                    human, {node.url.replace("http://", "ws://") + "/ws": node.url}
+                )
+                match_id = got["matched"]["match_id"]
+                runner = hub.runners[match_id]
+                assert runner.remote_bots and not runner.bots  # nobody plays in-process
+                results = await play_out(human)
+            assert len(results["ranking"]) == len(got["state"]["seats"])
+            assert all(row["words"] > 0 for row in results["ranking"])  # the bots wrote
+        finally:
+            pool_stop.set()
+            await asyncio.wait_for(pool_task, WAIT * 2)
+            await redis.aclose()
+        await replay_stored(database, match_id)
+        reviews = await fetch(
+            database,
+            "SELECT count(*) AS n FROM reviews WHERE match_id = $1 AND reviewer_id LIKE 'bot:%'",
+            uuid.UUID(match_id),
+        )
+        assert reviews[0]["n"] >= 2  # the bots reviewed over the wire

@@ -36,6 +36,39 @@ async def matchmaker(settings: Settings, redis_url: str) -> AsyncIterator[Matchm
         await redis.aclose()
 
 
+@contextlib.asynccontextmanager
+async def bot_pool(settings: Settings, database: str, redis_url: str) -> AsyncIterator[None]:
+    """A bot pool (in this process) whose bots play over real WebSockets."""
+    from bots.pool import BotPool
+    from bots.tokens import BotTokens
+    from server.ai.build import offline_engines
+    from tests.bots.helpers import FAST_BACKOFF, FAST_PACE
+
+    redis = Redis.from_url(redis_url)
+    tokens = await BotTokens.from_database(database, settings)
+    pool = BotPool(
+        redis,
+        settings,
+        tokens,
+        offline_engines(),
+        consumer="pool-test",
+        pace=FAST_PACE,
+        backoff=FAST_BACKOFF,
+        block=0.1,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(pool.run(stop, grace=WAIT))
+    try:
+        async with asyncio.timeout(WAIT):  # the pool announces itself first
+            while not await redis.exists(keys.BOTS_ALIVE):  # noqa: ASYNC110 - the pool's task
+                await asyncio.sleep(0.02)
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, WAIT * 2)
+        await redis.aclose()
+
+
 def mm_settings(settings: Settings, node_id: str, **matchmaker: Any) -> Settings:
     return settings.replace(
         match={**FAST, "feedback_seconds": 8.0},
@@ -96,7 +129,7 @@ async def test_nine_humans_on_two_nodes_make_two_fair_matches(
             user = await http_for(node).register()
             players.append(Player(f"p{i}", user.id, user.token, node.url))
         await gather(*(p.connect() for p in players))
-        async with matchmaker(a_settings, redis_url):
+        async with bot_pool(a_settings, database, redis_url), matchmaker(a_settings, redis_url):
             seated = await gather(*(queue_and_follow(p, urls) for p in players))
             by_match: dict[str, list[Player]] = {}
             for p, s in zip(players, seated, strict=True):
@@ -110,6 +143,9 @@ async def test_nine_humans_on_two_nodes_make_two_fair_matches(
                 assert match_id in hubs[host].runners
             sizes = sorted(len(m) for m in by_match.values())
             assert sum(sizes) == 9
+            for match_id in by_match:  # bot seats, if any, are the pool's (over sockets)
+                runner = next(h.runners[match_id] for h in hubs.values() if match_id in h.runners)
+                assert not runner.bots
             results = await gather(*(play_out(p) for p in players))
         for match_id in by_match:
             await replay_stored(database, match_id)
@@ -203,49 +239,22 @@ async def test_bot_seats_are_played_by_the_pool_over_websockets(
 ) -> None:
     """A lone human's match is bot-filled; with a pool alive, the pool's bots take those
     seats over real sockets (no in-process bots) and the match completes."""
-    from bots.pool import BotPool
-    from bots.tokens import BotTokens
-    from server.ai.build import offline_engines
-    from tests.bots.helpers import FAST_BACKOFF, FAST_PACE
-
     s = mm_settings(settings, "pool-node", bot_fill_after_seconds=1.0)
-    redis = Redis.from_url(redis_url)
     async with running_node(s, database, redis_url) as node:
         hub = node.app[REALTIME]
         await hub.connect_matchmaking(node.url)
-        pool = BotPool(
-            redis,
-            s,
-            await BotTokens.from_database(database, s),
-            offline_engines(),
-            consumer="pool-test",
-            pace=FAST_PACE,
-            backoff=FAST_BACKOFF,
-            block=0.1,
-        )
-        pool_stop = asyncio.Event()
-        pool_task = asyncio.create_task(pool.run(pool_stop, grace=WAIT))
-        try:
-            async with asyncio.timeout(WAIT):  # the pool announces itself first
-                while not await redis.exists(keys.BOTS_ALIVE):  # noqa: ASYNC110 - pool task
-                    await asyncio.sleep(0.02)
-            user = await http_for(node).register()
-            human = Player("solo", user.id, user.token, node.url)
-            await human.connect()
-            async with matchmaker(s, redis_url):
-                got = await queue_and_follow(
-                    human, {node.url.replace("http://", "ws://") + "/ws": node.url}
-                )
-                match_id = got["matched"]["match_id"]
-                runner = hub.runners[match_id]
-                assert runner.remote_bots and not runner.bots  # nobody plays in-process
-                results = await play_out(human)
-            assert len(results["ranking"]) == len(got["state"]["seats"])
-            assert all(row["words"] > 0 for row in results["ranking"])  # the bots wrote
-        finally:
-            pool_stop.set()
-            await asyncio.wait_for(pool_task, WAIT * 2)
-            await redis.aclose()
+        user = await http_for(node).register()
+        human = Player("solo", user.id, user.token, node.url)
+        await human.connect()
+        async with bot_pool(s, database, redis_url), matchmaker(s, redis_url):
+            urls = {node.url.replace("http://", "ws://") + "/ws": node.url}
+            got = await queue_and_follow(human, urls)
+            match_id = got["matched"]["match_id"]
+            runner = hub.runners[match_id]
+            assert runner.remote_bots and not runner.bots  # nobody plays in-process
+            results = await play_out(human)
+        assert len(results["ranking"]) == len(got["state"]["seats"])
+        assert all(row["words"] > 0 for row in results["ranking"])  # the bots wrote
         await replay_stored(database, match_id)
         reviews = await fetch(
             database,

@@ -16,7 +16,7 @@ columns of ``A`` span the vectors orthogonal to ``(1, …, 1)``, which gives, wi
     μᵀA (AᵀCA)⁻¹ Aᵀμ  = Σ w_i (μ_i − μ̄)²
 
 so the quality costs O(n).  :func:`ffa_quality_matrix` evaluates the matrix formula
-literally (Gaussian elimination) and the tests check both against ``trueskill.quality``.
+(the engine's Cholesky evaluation) and the tests check both against ``trueskill.quality``.
 
 Parties of different sizes are compared on the normalised quality ``q^(1/(n−1))``: for
 n players with equal ``μ`` and ``σ`` it is ``sqrt(β²/c)`` whatever n is.
@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+from server.game import rating
 
 BETA = 25.0 / 6.0
 """TrueSkill's default performance deviation β = σ₀/2 with σ₀ = 25/3."""
@@ -72,56 +74,11 @@ def normalized_quality(quality: float, players: int) -> float:
 
 
 def ffa_quality_matrix(mus: Sequence[float], sigmas: Sequence[float], beta: float = BETA) -> float:
-    """The same quality from the matrix formula, by Gaussian elimination (a reference).
-
-    O(n³); used by the tests to tie :func:`ffa_quality` to the formula it simplifies.
-    """
-    n = len(mus)
-    if n != len(sigmas):
-        raise ValueError(f"{n} means but {len(sigmas)} deviations")
-    if n < 2:
+    """The same quality from the matrix formula itself: the engine's evaluation
+    (``server.game.rating.ffa_quality``, by Cholesky), used by the tests as the reference
+    that ties :func:`ffa_quality` to the formula it simplifies.  O(n³)."""
+    if len(mus) != len(sigmas):
+        raise ValueError(f"{len(mus)} means but {len(sigmas)} deviations")
+    if len(mus) < 2:
         return 1.0
-    m = n - 1
-    # A is n×m with A[j][j] = 1, A[j+1][j] = −1.
-    a = [[0.0] * m for _ in range(n)]
-    for j in range(m):
-        a[j][j] = 1.0
-        a[j + 1][j] = -1.0
-    beta2 = beta * beta
-    ata = [[beta2 * sum(a[k][i] * a[k][j] for k in range(n)) for j in range(m)] for i in range(m)]
-    atsa = [
-        [sum(a[k][i] * sigmas[k] ** 2 * a[k][j] for k in range(n)) for j in range(m)]
-        for i in range(m)
-    ]
-    middle = [[ata[i][j] + atsa[i][j] for j in range(m)] for i in range(m)]
-    at_mu = [sum(a[k][i] * mus[k] for k in range(n)) for i in range(m)]
-    det_middle, solved = _det_and_solve(middle, at_mu)
-    det_ata, _ = _det_and_solve(ata, [0.0] * m)
-    exponent = -0.5 * sum(x * y for x, y in zip(at_mu, solved, strict=True))
-    return math.exp(exponent) * math.sqrt(det_ata / det_middle)
-
-
-def _det_and_solve(matrix: list[list[float]], rhs: list[float]) -> tuple[float, list[float]]:
-    """Determinant of a square matrix and the solution of ``matrix · x = rhs``."""
-    size = len(matrix)
-    rows = [[*row, b] for row, b in zip(matrix, rhs, strict=True)]
-    det = 1.0
-    for col in range(size):
-        pivot = max(range(col, size), key=lambda r: abs(rows[r][col]))
-        if rows[pivot][col] == 0.0:
-            raise ZeroDivisionError("singular matrix")
-        if pivot != col:
-            rows[col], rows[pivot] = rows[pivot], rows[col]
-            det = -det
-        p = rows[col][col]
-        det *= p
-        for r in range(col + 1, size):
-            f = rows[r][col] / p
-            if f:
-                for c in range(col, size + 1):
-                    rows[r][c] -= f * rows[col][c]
-    x = [0.0] * size
-    for r in range(size - 1, -1, -1):
-        acc = rows[r][size] - sum(rows[r][c] * x[c] for c in range(r + 1, size))
-        x[r] = acc / rows[r][r]
-    return det, x
+    return rating.ffa_quality(list(zip(mus, sigmas, strict=True)), beta)

@@ -132,6 +132,20 @@ async def _issue(
     return web.json_response(body, status=status)
 
 
+def _new_credentials(f: Fields) -> tuple[str | None, str | None, str | None]:
+    """Handle, password and (normalised) display name of a new account, with their rules
+    checked; problems are collected on ``f``.  The display name is checked by the caller
+    (registration defaults it to the handle)."""
+    handle = f.string("handle", max_len=64)
+    password = f.string("password", max_len=1024)
+    display = f.string("display_name", required=False, max_len=256)
+    if handle is not None and (p := handle_problem(handle)):
+        f.problem("handle", p)
+    if password is not None and (p := password_problem(password, handle)):
+        f.problem("password", p)
+    return handle, password, None if display is None else normalize_display_name(display)
+
+
 async def _audit(request: web.Request, action: str, actor: str | None, **details: Any) -> None:
     await store.audit(
         request.app[PG],
@@ -164,17 +178,11 @@ async def _audit(request: web.Request, action: str, actor: str | None, **details
 async def register(request: web.Request) -> web.Response:
     await _auth_rate_limit(request)
     f = Fields(await json_body(request), {"handle", "password", "display_name", "role"})
-    handle = f.string("handle", max_len=64)
-    password = f.string("password", max_len=1024)
-    display = f.string("display_name", required=False, max_len=256)
-    role = f.string("role", required=False, max_len=32) or "player"
-    if handle is not None and (p := handle_problem(handle)):
-        f.problem("handle", p)
-    if password is not None and (p := password_problem(password, handle)):
-        f.problem("password", p)
-    display = normalize_display_name(display) if display is not None else handle
+    handle, password, display = _new_credentials(f)
+    display = display if display is not None else handle
     if display is not None and (p := display_name_problem(display)):
         f.problem("display_name", p)
+    role = f.string("role", required=False, max_len=32) or "player"
     if role == "admin":
         raise Forbidden("admin accounts cannot be self-registered", code="forbidden_role")
     if role not in SELF_SERVICE_ROLES:
@@ -354,17 +362,9 @@ async def guest(request: web.Request) -> web.Response:
 async def upgrade(request: web.Request) -> web.Response:
     claims = await authenticate(request)
     f = Fields(await json_body(request), {"handle", "password", "display_name"})
-    handle = f.string("handle", max_len=64)
-    password = f.string("password", max_len=1024)
-    display = f.string("display_name", required=False, max_len=256)
-    if handle is not None and (p := handle_problem(handle)):
-        f.problem("handle", p)
-    if password is not None and (p := password_problem(password, handle)):
-        f.problem("password", p)
-    if display is not None:
-        display = normalize_display_name(display)
-        if p := display_name_problem(display):
-            f.problem("display_name", p)
+    handle, password, display = _new_credentials(f)
+    if display is not None and (p := display_name_problem(display)):
+        f.problem("display_name", p)
     f.done()
     assert handle is not None and password is not None
     if not claims.guest:

@@ -7,6 +7,7 @@ refuses to start on a schema that is behind the migration files.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +20,8 @@ from redis.asyncio import Redis
 from server import __version__, migrate
 from server.accounts.store import token_secret
 from server.accounts.tokens import TokenSigner
-from server.ai.build import aclose_engines, build_engines
+from server.ai.build import aclose_engines, build_engines, uses_claude
+from server.ai.content import load_prompts
 from server.api import auth
 from server.config import Settings
 from server.http import health
@@ -42,6 +44,7 @@ from server.realtime import admin as realtime_admin  # realtime (issue 4)
 from server.realtime import gateway as realtime_gateway  # realtime (issue 4)
 from server.realtime.lifecycle import on_shutdown as realtime_shutdown  # realtime (issue 4)
 from server.realtime.lifecycle import realtime_context  # realtime (issue 4)
+from server.storage.rescore import rescore_forever
 from server.types import NodeId
 
 log = structlog.get_logger("quill.app")
@@ -101,6 +104,20 @@ async def _ai(app: web.Application) -> AsyncIterator[None]:
         await aclose_engines(engines)
 
 
+async def _rescore(app: web.Application) -> AsyncIterator[None]:
+    """With Claude configured, re-score provisional pieces now and then (storage/rescore)."""
+    if not uses_claude(app[SETTINGS].ai):
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(rescore_forever(app[PG], app[ENGINES].scorer, load_prompts(), stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
 def default_node_id(settings: Settings, port: int) -> NodeId:
     return NodeId(settings.server.node_id or f"{socket.gethostname()}-{port}")
 
@@ -126,6 +143,7 @@ def create_app(
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_ai)
+    app.cleanup_ctx.append(_rescore)
     app.cleanup_ctx.append(realtime_context)  # realtime (issue 4): after pools and engines
     app.on_shutdown.append(realtime_shutdown)  # realtime (issue 4): checkpoint, close 1001
     for api in APIS:

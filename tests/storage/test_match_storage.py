@@ -37,24 +37,34 @@ async def _users(pool: asyncpg.Pool, n: int) -> list[PlayerId]:
     return ids
 
 
+async def finished_match(pool: asyncpg.Pool) -> tuple[Driver, list[PlayerId], PlayerId]:
+    """A ranked match of three registered writers and a bot, played to results."""
+    humans = await _users(pool, 3)
+    bot = PlayerId("bot:7")
+    seats = (*(SeatSpec(p, is_bot=False) for p in humans), SeatSpec(bot, is_bot=True))
+    d = Driver.start(replace(config(4), match_id=MatchId(str(uuid.uuid4())), seats=seats))
+    d.lobby()
+    for p, text in zip(humans, TEXTS, strict=True):
+        d.write(p, text)
+    d.advance(243)
+    d.review_all()
+    return d, humans, bot
+
+
+async def save_finished(pool: asyncpg.Pool, d: Driver) -> MatchFinished:
+    (finished,) = [e for e in d.effects if isinstance(e, MatchFinished)]
+    edits = {s.player: list(s.draft.edits) for s in d.match.state.seats}
+    assert await save_outcome(pool, finished.outcome, node_id="n1", mode="ranked", edits=edits)
+    return finished
+
+
 async def test_save_outcome_ratings_and_replay(database: str) -> None:
     pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
     try:
-        humans = await _users(pool, 3)
-        bot = PlayerId("bot:7")
-        seats = (*(SeatSpec(p, is_bot=False) for p in humans), SeatSpec(bot, is_bot=True))
-        match_id = MatchId(str(uuid.uuid4()))
-        d = Driver.start(replace(config(4), match_id=match_id, seats=seats))
-        d.lobby()
-        for p, text in zip(humans, TEXTS, strict=True):
-            d.write(p, text)
-        d.advance(243)
-        d.review_all()
-        (finished,) = [e for e in d.effects if isinstance(e, MatchFinished)]
-        outcome = finished.outcome
+        d, humans, bot = await finished_match(pool)
+        match_id = d.match.config.match_id
+        outcome = (await save_finished(pool, d)).outcome
         edits = {s.player: list(s.draft.edits) for s in d.match.state.seats}
-
-        assert await save_outcome(pool, outcome, node_id="n1", mode="ranked", edits=edits)
         assert not await save_outcome(pool, outcome, node_id="n1", mode="ranked", edits=edits)
 
         counts = {

@@ -153,7 +153,7 @@ async def queue_join(hub: Hub, conn: Connection, inbound: Inbound) -> None:
 
 
 async def queue_leave(hub: Hub, conn: Connection, inbound: Inbound) -> None:
-    mode = hub.queued.get(conn.player, "ranked")
+    mode, _ = hub.queued.get(conn.player, ("ranked", 0.0))
     if not await hub.queue_leave(conn.player):
         raise ProtocolError(ErrorCode.NOT_QUEUED, "you are not in the queue")
     conn.send_event(ev.QueueStatus(status="left", mode=mode))

@@ -108,8 +108,9 @@ class Hub:
         self.by_session: dict[SessionToken, Connection] = {}
         self.seated: dict[PlayerId, MatchId] = {}  # humans → the running match they sit in
         self.draining = False
-        self.queued: dict[PlayerId, str] = {}  # players this node put in the queue → mode
+        self.queued: dict[PlayerId, tuple[str, float]] = {}  # queued here → (mode, mu)
         self.link: NodeLink | None = None
+        self._updates: asyncio.Task[None] | None = None
         self.base_url = ""
         self._prompts: dict[str, Prompt] | None = None
         self._refresher: asyncio.Task[None] | None = None
@@ -297,6 +298,7 @@ class Hub:
             self.redis, self, self.node_id, self.base_url, self.settings.matchmaker.node_ttl_seconds
         )
         await self.link.start()
+        self._updates = asyncio.create_task(self._queue_updates(), name="queue-updates")
 
     def load(self) -> int:
         """Players (humans and bots) in the matches this node hosts."""
@@ -313,9 +315,26 @@ class Hub:
         mu, sigma = (await ratings_for(self.pool, [player]))[player]
         ticket = QueueTicket(player, mu, sigma, mode, time.time(), self.node_id)
         await mmqueue.join(self.redis, ticket)
-        self.queued[player] = mode
+        self.queued[player] = (mode, mu)
         default = self.settings.matchmaker.bot_fill_after_seconds
         return await mmqueue.estimate(self.redis, mode, mu, default)
+
+    async def _queue_updates(self) -> None:
+        """Every ``queue_update_seconds``: each player queued here gets a fresh estimate."""
+        default = self.settings.matchmaker.bot_fill_after_seconds
+        while True:
+            await asyncio.sleep(self.tuning.queue_update_seconds)
+            for player, (mode, mu) in list(self.queued.items()):
+                try:
+                    estimate = await mmqueue.estimate(self.redis, mode, mu, default)
+                except Exception as exc:  # the next round tries again
+                    log.warning("queue_update_failed", error=repr(exc))
+                    break
+                if self.queued.get(player) != (mode, mu):
+                    continue  # matched or left meanwhile
+                status = ev.QueueStatus(status="queued", mode=mode, estimate_seconds=estimate)
+                for conn in [c for c in self.connections if c.player == player]:
+                    conn.send_event(status)
 
     async def queue_leave(self, player: PlayerId) -> bool:
         self.queued.pop(player, None)
@@ -428,6 +447,10 @@ class Hub:
         log.info("realtime_draining", matches=len(self.runners), sockets=len(self.connections))
         if self.link is not None:  # stop taking assignments; pending ones go to the restart
             await self.link.stop()
+        if self._updates is not None:
+            self._updates.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._updates
         wait = self.tuning.shutdown_wait_seconds
         await asyncio.gather(*(r.stop(wait) for r in list(self.runners.values())))
         conns = list(self.connections)

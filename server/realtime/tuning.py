@@ -52,6 +52,8 @@ class Tuning:
     """A bot sends its typing as one ``draft.edit`` per this many seconds, like a
     debouncing client."""
     # --- durability ----------------------------------------------------------------------
+    queue_update_seconds: float = 5.0
+    """How often a queued player gets a fresh ``queue.status`` with the wait estimate."""
     session_refresh_seconds: float = 30.0
     """Live sessions get their Redis TTL renewed this often."""
     seat_ttl_seconds: float = 6 * 3600.0

@@ -17,6 +17,7 @@ from matchmaker.service import Matchmaker
 from server.config import Settings
 from server.http.state import REALTIME
 from server.matchqueue import keys
+from server.realtime.tuning import Tuning
 from tests.realtime.client import WAIT
 from tests.realtime.helpers import FAST, fetch, http_for, replay_stored, running_node
 from tests.realtime.players import Player, gather
@@ -222,8 +223,8 @@ async def test_leaving_the_queue_and_disconnecting_remove_the_ticket(
 async def test_queue_join_answers_with_an_estimate(
     settings: Settings, database: str, redis_url: str, mode: str
 ) -> None:
-    s = mm_settings(settings, "est-node")
-    async with running_node(s, database, redis_url) as node:
+    s = mm_settings(settings, "est-node", bot_fill_after_seconds=600.0)
+    async with running_node(s, database, redis_url, Tuning(queue_update_seconds=0.05)) as node:
         await node.app[REALTIME].connect_matchmaking(node.url)
         user = await http_for(node).register()
         p = Player("p", user.id, user.token, node.url)
@@ -232,6 +233,9 @@ async def test_queue_join_answers_with_an_estimate(
         status = (await p.c.wait("queue.status"))["d"]
         assert status == {**status, "status": "queued", "mode": mode}
         assert status["estimate_seconds"] > 0
+        # While queued, the player keeps getting fresh estimates.
+        await p.c.until(lambda: len(p.c.all("queue.status")) >= 3)
+        assert all(e["d"]["status"] == "queued" for e in p.c.all("queue.status"))
 
 
 async def test_bot_seats_are_played_by_the_pool_over_websockets(

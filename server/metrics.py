@@ -71,7 +71,9 @@ class Counter(_Metric):
         ]
 
 
-class Gauge(_Metric):
+class Gauge(Counter):
+    """A value that goes up and down (``set``), or is read when rendered (``read``)."""
+
     kind = "gauge"
 
     def __init__(
@@ -82,25 +84,15 @@ class Gauge(_Metric):
         read: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(name, help_text, labels)
-        self._values: dict[tuple[str, ...], float] = {}
         self._read = read
 
     def set(self, value: float, **labels: str) -> None:
         self._values[self._key(labels)] = value
 
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        key = self._key(labels)
-        self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, **labels: str) -> float:
-        return self._values.get(self._key(labels), 0.0)
-
     def samples(self) -> list[str]:
         if self._read is not None:
             return [f"{self.name} {_num(self._read())}"]
-        return [
-            f"{self.name}{_labels(self.label_names, k)} {_num(v)}" for k, v in self._values.items()
-        ]
+        return super().samples()
 
 
 class Histogram(_Metric):

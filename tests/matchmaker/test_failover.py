@@ -19,8 +19,7 @@ from server.matchqueue import keys, nodes, queue
 from server.matchqueue.messages import Assignment, QueueTicket
 from server.types import NodeId, PlayerId
 from tests.conftest import ROOT
-
-LIMIT_S = 90.0
+from tests.realtime.helpers import eventually
 
 
 async def _spawn(redis_url: str, name: str) -> asyncio.subprocess.Process:
@@ -45,17 +44,6 @@ async def _spawn(redis_url: str, name: str) -> asyncio.subprocess.Process:
     )
 
 
-async def _until(check: Any, what: str) -> None:
-    async def poll() -> None:
-        while not await check():  # noqa: ASYNC110 - another process changes Redis
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.wait_for(poll(), LIMIT_S)
-    except TimeoutError:
-        raise AssertionError(f"gave up waiting: {what}") from None
-
-
 async def test_standby_takes_over_after_sigkill(redis_url: str) -> None:
     redis = Redis.from_url(redis_url)
     procs = [await _spawn(redis_url, "mm-one"), await _spawn(redis_url, "mm-two")]
@@ -78,7 +66,7 @@ async def test_standby_takes_over_after_sigkill(redis_url: str) -> None:
         async def has_leader() -> bool:
             return await leader() is not None
 
-        await _until(has_leader, "a matchmaker holds the lock")
+        await eventually(has_leader, "a matchmaker holds the lock")
         for batch in range(5):
             await enqueue(batch)
         active = (await leader() or b"").decode()
@@ -94,7 +82,7 @@ async def test_standby_takes_over_after_sigkill(redis_url: str) -> None:
                 active.encode(),
             )
 
-        await _until(all_assigned, "every ticket assigned after the takeover")
+        await eventually(all_assigned, "every ticket assigned after the takeover")
         entries: Any = await redis.xrange(keys.node_assign("host"))
         matched = [s.player for _, f in entries for s in Assignment.decode(f[b"assignment"]).seats]
         assert sorted(matched) == sorted(players)  # none lost, none twice

@@ -12,8 +12,8 @@ from server.matchqueue import keys, nodes
 from server.matchqueue.messages import AssignedSeat, Assignment, MatchFound
 from server.matchqueue.node import NodeLink, found_key
 from server.types import MatchId, NodeId, PlayerId, SeatToken
-
-LIMIT_S = 30.0
+from tests.realtime.client import WAIT
+from tests.realtime.helpers import eventually
 
 
 class RecordingHost:
@@ -62,7 +62,7 @@ async def until(host: RecordingHost, check: object) -> None:
             host.changed.clear()
             await host.changed.wait()
 
-    await asyncio.wait_for(wait(), LIMIT_S)
+    await asyncio.wait_for(wait(), WAIT)
 
 
 async def test_heartbeat_assignments_and_notices(redis: Redis) -> None:
@@ -84,18 +84,14 @@ async def test_heartbeat_assignments_and_notices(redis: Redis) -> None:
             await redis.xadd(keys.node_notify("a"), {"found": found.encode()})
         await until(host, lambda: bool(host.delivered))
         assert [f.player for f in host.delivered] == ["p1"]
-        await until_key(redis, found_key("p2"))
+
+        async def kept() -> bool:
+            return bool(await redis.exists(found_key("p2")))
+
+        await eventually(kept, "the notice for an absent player is kept")
     finally:
         await link.stop()
     assert await nodes.live_nodes(redis) == []  # retired on a clean stop
-
-
-async def until_key(redis: Redis, key: str) -> None:
-    async def wait() -> None:
-        while not await redis.exists(key):  # noqa: ASYNC110 - written by another task
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(wait(), LIMIT_S)
 
 
 async def test_an_assignment_that_failed_is_hosted_after_a_restart(redis: Redis) -> None:

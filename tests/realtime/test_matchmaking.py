@@ -19,7 +19,14 @@ from server.http.state import REALTIME
 from server.matchqueue import keys
 from server.realtime.tuning import Tuning
 from tests.realtime.client import WAIT
-from tests.realtime.helpers import FAST, fetch, http_for, replay_stored, running_node
+from tests.realtime.helpers import (
+    FAST,
+    eventually,
+    fetch,
+    http_for,
+    replay_stored,
+    running_node,
+)
 from tests.realtime.players import Player, gather
 
 
@@ -60,9 +67,11 @@ async def bot_pool(settings: Settings, database: str, redis_url: str) -> AsyncIt
     stop = asyncio.Event()
     task = asyncio.create_task(pool.run(stop, grace=WAIT))
     try:
-        async with asyncio.timeout(WAIT):  # the pool announces itself first
-            while not await redis.exists(keys.BOTS_ALIVE):  # noqa: ASYNC110 - the pool's task
-                await asyncio.sleep(0.02)
+
+        async def alive() -> bool:
+            return bool(await redis.exists(keys.BOTS_ALIVE))
+
+        await eventually(alive, "the bot pool announces itself")
         yield
     finally:
         stop.set()
@@ -212,9 +221,11 @@ async def test_leaving_the_queue_and_disconnecting_remove_the_ticket(
             refused = await a.c.wait("error", lambda d: d["ref"] == again)
             assert refused["d"]["code"] == "not_queued"
             await b.c.close()
-            async with asyncio.timeout(WAIT):
-                while await redis.hlen(keys.TICKETS):  # noqa: ASYNC110 - the node's task
-                    await asyncio.sleep(0.02)
+
+            async def emptied() -> bool:
+                return await redis.hlen(keys.TICKETS) == 0
+
+            await eventually(emptied, "the disconnected player's ticket is removed")
         finally:
             await redis.aclose()
 

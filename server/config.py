@@ -15,6 +15,7 @@ message is one line naming the key, the value and what was expected.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -50,6 +51,8 @@ class ServerSettings:
     refresh_token_seconds: int = _opt(604800, lo=300, hi=7776000)
     token_secret: str = _opt("")
     trust_forwarded_for: bool = _opt(False)
+    request_read_seconds: float = _opt(15.0, lo=0.5, hi=600)
+    metrics_allow: str = _opt("127.0.0.0/8,::1/128")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,8 @@ class LimitSettings:
     draft_chars: int = _opt(20000, lo=100, hi=1_000_000)
     auth_per_ip_per_minute: int = _opt(30, lo=1, hi=100000)
     auth_per_account_per_minute: int = _opt(10, lo=1, hi=100000)
+    auth_per_handle_per_minute: int = _opt(100, lo=1, hi=1000000)
+    sockets_per_account: int = _opt(5, lo=1, hi=1000)
     api_per_ip_per_minute: int = _opt(600, lo=1, hi=1000000)
 
 
@@ -122,6 +127,7 @@ class StorageSettings:
     redis_url: str = field(default="", repr=False, metadata={"env_only": True})
     pg_pool_min: int = _opt(1, lo=0, hi=100)
     pg_pool_max: int = _opt(10, lo=1, hi=500)
+    save_attempts: int = _opt(8, lo=1, hi=1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +276,27 @@ def _build(
     return settings
 
 
+def parse_networks(
+    key: str, value: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma-separated list of addresses or CIDR networks ("" = none)."""
+    nets = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"config key {key} = {value!r}: expected comma-separated addresses or "
+                f"networks such as 127.0.0.0/8 ({part!r} is neither)"
+            ) from None
+    return tuple(nets)
+
+
 def _check_relations(s: Settings) -> None:
+    parse_networks("server.metrics_allow", s.server.metrics_allow)
     if s.match.min_players > s.match.max_players:
         raise ConfigError(
             f"config key match.min_players = {s.match.min_players}: expected at most "

@@ -67,6 +67,10 @@ class DraftSync:
         self.pending = [edit]
         return edit
 
+    def snapshot_in_flight(self) -> bool:
+        """A snapshot was sent and is not acknowledged yet."""
+        return any(p.snapshot is not None for p in self.pending)
+
     def acked(self, seq: int) -> None:
         """The server holds ``seq``: every pending edit up to it is in."""
         self.acked_seq = max(self.acked_seq, seq)

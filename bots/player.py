@@ -337,7 +337,9 @@ class BotPlayer:
         self._take_assignments(a.assignments)
 
     async def _on_snapshot_needed(self, e: ev.DraftSnapshotNeeded) -> None:
-        if self.phase == "write":
+        # Every op edit in flight is answered with its own request; one snapshot answers
+        # them all (if it is lost, the stalled-edit timer sends another).
+        if self.phase == "write" and not self.draft.snapshot_in_flight():
             await self._send_edit(self.draft.snapshot(at_least=e.have_seq))
 
     async def _on_ack(self, a: ev.Ack) -> None:

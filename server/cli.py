@@ -8,12 +8,14 @@
 ``quill matchmaker``  the matchmaker process (``python -m matchmaker``)
 ``quill bots``     a bot pool process (``python -m bots``)
 ``quill bench``    run a benchmark (as a process of the part it measures)
+``quill deadletter``  list or retry finished matches whose outcome could not be saved
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from redis.asyncio import Redis
 
 from server import __version__, logs, migrate
 from server.ai.cli import add_ai_commands
@@ -30,6 +33,7 @@ from server.embedded import EmbeddedPostgres, EmbeddedRedis
 from server.errors import ConfigError, EmbeddedServiceError, MigrationError
 from server.http.state import Endpoints
 from server.node import install_stop_signals, serve_node
+from server.storage import deadletter
 from server.supervise import Supervised
 
 EMBEDDED_DB = "quill"
@@ -205,6 +209,50 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_deadletter(args: argparse.Namespace, settings: Settings) -> int:
+    """List or retry finished matches whose outcome could not be saved."""
+    embedded = Embedded(settings, Path(args.data_dir or settings.storage.data_dir))
+    failed = 0
+    try:
+        dsn = embedded.start_postgres()
+        redis_url = embedded.start_redis()
+
+        async def main() -> None:
+            nonlocal failed
+            redis = Redis.from_url(redis_url)
+            try:
+                if args.action == "list":
+                    records = await deadletter.listing(redis)
+                    for r in records:
+                        row: dict[str, Any] = {"match_id": r.match_id, "node_id": r.node_id}
+                        row |= {"mode": r.mode}
+                        row |= {"failed_at": r.failed_at, "error": r.error}
+                        print(json.dumps(row) if args.json else "\t".join(map(str, row.values())))
+                    if not records and not args.json:
+                        print("no unsaved matches", file=sys.stderr)
+                    return
+                pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+                try:
+                    wanted = None if args.all else args.match_ids
+                    results = await deadletter.retry(redis, pool, wanted, scrubbed=args.scrub)
+                finally:
+                    await pool.close()
+                for res in results:
+                    print(
+                        f"{res.match_id}\t{'saved' if res.saved else 'failed: ' + str(res.error)}"
+                    )
+                failed = sum(not res.saved for res in results)
+                if not results:
+                    print("nothing to retry", file=sys.stderr)
+            finally:
+                await redis.aclose()
+
+        asyncio.run(main())
+    finally:
+        embedded.stop()
+    return 1 if failed else 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Benchmarks live with the part they measure and run as their own process."""
     module = {"matchmaker": "matchmaker.bench"}[args.target]
@@ -284,6 +332,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bots.add_argument("rest", nargs=argparse.REMAINDER, help="e.g. --consumer NAME")
     bots.set_defaults(func=cmd_process, module="bots")
+
+    dead = sub.add_parser(
+        "deadletter",
+        help="list or retry finished matches whose outcome could not be saved",
+        description="Matches whose outcome PostgreSQL did not take wait in Redis. "
+        "`list` shows them; `retry MATCH_ID… | --all [--scrub]` saves them (with --scrub, "
+        "characters PostgreSQL cannot store become U+FFFD). Uses DATABASE_URL / REDIS_URL, "
+        "or the embedded servers in --data-dir when they are not set.",
+    )
+    dead.add_argument("action", choices=["list", "retry"])
+    dead.add_argument("match_ids", nargs="*", metavar="MATCH_ID")
+    dead.add_argument("--all", action="store_true", help="retry every waiting match")
+    dead.add_argument("--scrub", action="store_true", help="replace unstorable characters")
+    dead.add_argument("--json", action="store_true", help="list as JSON lines")
+    dead.add_argument("--data-dir", help="folder for embedded data (default: storage.data_dir)")
+    dead.set_defaults(func=cmd_deadletter)
 
     bench = sub.add_parser(
         "bench",

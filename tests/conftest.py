@@ -47,6 +47,10 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
     dsn = os.environ.get("DATABASE_URL", "")
     url = os.environ.get("REDIS_URL", "")
+    if url:
+        # Each test flushes its Redis database: keep test runs that share one server
+        # (several developers, or a run beside CI) off each other's keys.
+        url = urlunsplit(urlsplit(url)._replace(path=f"/{1 + os.getpid() % 15}"))
     base = tmp_path_factory.mktemp("services")
     try:
         if not dsn:

@@ -12,9 +12,20 @@ snapshot, ``seq > draft.seq``  replaces the text, whatever the gap
 result over ``max_chars``   refused with ``draft_too_long``, nothing changes
 ==========================  =================================================
 
-While a snapshot is awaited, further op edits are ignored silently (one request per
-divergence).  An edit is flagged as a paste when the client says so, when one op inserts
-at least ``paste_chars`` code points, or when a snapshot grows the text by that much.
+While a snapshot is awaited, further op edits are not applied either; each is answered
+with the same snapshot request again (``AWAITING_SNAPSHOT``, reason of the divergence
+kept in ``awaiting_reason``), so every ``draft.edit`` gets exactly one answer and a
+client that missed the first request (a reconnect, a dropped frame) still learns it.
+Nothing that is not applied uses up a ``seq``: a refused or unapplied edit leaves
+``draft.seq`` where it was.  An edit is flagged as a paste when the client says so, when
+one op inserts at least ``paste_chars`` code points, or when a snapshot grows the text by
+that much.
+
+Words (:func:`word_count`) are maximal runs of characters that are not white space in
+the sense of ``str.split()``: for text the protocol accepts, exactly the Unicode
+``White_Space`` characters (space, tab, newline, U+00A0, U+1680, U+2000–U+200A, U+2028,
+U+2029, U+202F, U+205F, U+3000).  Zero-width characters (U+200B, U+200D, U+FEFF) join,
+they do not separate.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from server.errors import InvalidTransition
 from server.protocol.client import EditOp
@@ -33,7 +45,7 @@ class EditOutcome(StrEnum):
     DUPLICATE = "duplicate"  # ack with the held seq
     GAP = "gap"  # ask for a snapshot
     BAD_RANGE = "bad_range"  # ask for a snapshot
-    AWAITING_SNAPSHOT = "awaiting_snapshot"  # already asked; ignore
+    AWAITING_SNAPSHOT = "awaiting_snapshot"  # already asked; not applied, ask again
 
 
 @dataclass(slots=True)
@@ -52,6 +64,7 @@ class Draft:
     text: str = ""
     seq: int = 0
     awaiting_snapshot: bool = False
+    awaiting_reason: Literal["gap", "bad_range"] = "gap"  # why, while awaiting_snapshot
     locked: bool = False
     paste_count: int = 0
     pasted_chars: int = 0
@@ -69,6 +82,7 @@ def apply_ops(text: str, ops: Iterable[EditOp]) -> str | None:
 
 
 def word_count(text: str) -> int:
+    """The ``words`` of ``match.progress``, seats and results (see the module docstring)."""
     return len(text.split())
 
 
@@ -101,11 +115,11 @@ def apply_edit(
         if draft.awaiting_snapshot:
             return EditOutcome.AWAITING_SNAPSHOT
         if seq != draft.seq + 1:
-            draft.awaiting_snapshot = True
+            draft.awaiting_snapshot, draft.awaiting_reason = True, "gap"
             return EditOutcome.GAP
         result = apply_ops(draft.text, ops)
         if result is None:
-            draft.awaiting_snapshot = True
+            draft.awaiting_snapshot, draft.awaiting_reason = True, "bad_range"
             return EditOutcome.BAD_RANGE
         new_text = result
         flagged = paste or any(len(op.insert) >= paste_chars for op in ops)

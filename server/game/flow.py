@@ -92,7 +92,7 @@ def start_write(m: Match, now: float, reason: str) -> None:
 
 def end_write(m: Match, now: float) -> None:
     s, cfg = m.state, m.config
-    flush_progress(m, now, force=True)
+    flush_progress(m, now, final=True)  # always, even if no count changed lately
     for seat in s.seats:
         if seat.dropped is not None:
             continue
@@ -331,11 +331,11 @@ def close(m: Match, now: float, reason: str) -> None:
     m.emit(MatchClosed(reason))
 
 
-def flush_progress(m: Match, now: float, force: bool = False) -> None:
+def flush_progress(m: Match, now: float, final: bool = False) -> None:
+    """Broadcast ``match.progress`` when a count changed and the last one is a
+    ``timings.progress`` old; ``final`` (writing ends) sends it whatever changed."""
     s = m.state
-    if not s.progress_dirty:
-        return
-    if force or now >= s.progress_sent_at + m.config.timings.progress:
+    if final or (s.progress_dirty and now >= s.progress_sent_at + m.config.timings.progress):
         s.progress_dirty = False
         s.progress_sent_at = now
         m.emit(Broadcast(progress_event(s)))

@@ -35,7 +35,7 @@ from typing import Any
 from server.errors import InvalidTransition
 from server.game import controls, flow
 from server.game.assign import make_aliases
-from server.game.draft import EditOutcome, apply_edit
+from server.game.draft import EditOutcome, apply_edit, word_count
 from server.game.effects import Broadcast, Checkpoint, Effect, Persist, SendTo, SetTimer
 from server.game.inputs import (
     INPUTS,
@@ -392,7 +392,7 @@ class Match:
         if self.running() and s.deadline is not None and now > s.deadline + settings.grace_seconds:
             raise InvalidTransition(RefusalCode.DEADLINE_PASSED, "the write phase is over")
         draft = seat.draft
-        words = len(draft.text.split())
+        words = word_count(draft.text)
         outcome = apply_edit(
             draft,
             seq=e.seq,
@@ -403,12 +403,14 @@ class Match:
             paste_chars=settings.paste_chars,
             max_chars=self.config.draft_chars,
         )
+        # Exactly one answer per draft.edit: an ack, or (not applied) a snapshot request,
+        # repeated for every op edit while the snapshot is awaited.
         if outcome in (EditOutcome.APPLIED, EditOutcome.DUPLICATE):
             self.emit(SendTo(e.player, ev.Ack(id=e.ref, seq=draft.seq)))
-            if outcome is EditOutcome.APPLIED and len(draft.text.split()) != words:
+            if outcome is EditOutcome.APPLIED and word_count(draft.text) != words:
                 s.progress_dirty = True
-        elif outcome in (EditOutcome.GAP, EditOutcome.BAD_RANGE):
+        else:
             needed = ev.DraftSnapshotNeeded(
-                have_seq=draft.seq, reason="gap" if outcome is EditOutcome.GAP else "bad_range"
+                have_seq=draft.seq, reason=draft.awaiting_reason, ref=e.ref
             )
             self.emit(SendTo(e.player, needed))

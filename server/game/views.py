@@ -6,6 +6,7 @@ Players appear by alias only.  Piece and review texts are shown only as moderate
 
 from __future__ import annotations
 
+from server.game.draft import word_count
 from server.game.phases import Phase
 from server.game.results import MatchOutcome, SeatOutcome
 from server.game.scoring import trait_dict
@@ -26,7 +27,7 @@ def seat_view(seat: SeatState, you: bool = False) -> ev.SeatView:
         connected=seat.connected,
         ready=seat.ready,
         left=seat.left or seat.dropped is not None,
-        words=len(seat.draft.text.split()),
+        words=word_count(seat.draft.text),
     )
 
 
@@ -65,7 +66,7 @@ def clock(state: GameState, now: float) -> tuple[int | None, int | None]:
 
 def progress_event(state: GameState) -> ev.MatchProgress:
     return ev.MatchProgress(
-        words={s.alias: len(s.draft.text.split()) for s in state.seats if s.dropped is None}
+        words={s.alias: word_count(s.draft.text) for s in state.seats if s.dropped is None}
     )
 
 

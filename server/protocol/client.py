@@ -7,7 +7,8 @@ sends ``match.ready``, ``draft.edit``, ``review.submit``, ``match.leave``; the l
 teacher may send ``teacher.*``.  ``ping`` works at any time.
 
 Text positions in ``draft.edit`` count Unicode code points (not UTF-16 units, not bytes);
-see ``docs/protocol.md``.
+see ``docs/protocol.md``.  Every ``str`` field follows the text rule of ``server.text``
+(checked by the schema; refused with ``bad_value``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,11 @@ Two subprotocols carry the same messages::
 
 The envelope is a map: client → server ``{"t": type, "id": n?, "d": {...}?}``; server →
 client ``{"t": type, "ts": epoch_ms, "d": {...}}``.  ``id`` is the client's own message
-counter (0 ≤ id ≤ 2**53-1), echoed as ``ref`` in errors and as ``id`` in acks.
+counter (0 ≤ id ≤ 2**53-1), echoed as ``ref`` in errors and as ``id`` in acks; an ``id``
+of the wrong type is ``bad_field_type``, an integer outside that range ``out_of_range``.
+Objects and arrays nest at most :data:`MAX_DEPTH` levels (the envelope is level 1,
+``d`` level 2); deeper is ``bad_frame``, whether this module or the parser notices.
+Every string is checked against the text rule (``server.text``) by the schema.
 
 Gateway use::
 
@@ -35,9 +39,26 @@ from server.config import LimitSettings
 from server.errors import InvalidTransition
 from server.protocol.errors import ErrorCode, ProtocolError
 from server.protocol.events import ErrorEvent
-from server.protocol.schema import CLIENT_MESSAGES, MAX_SAFE_INT, Message, decode_payload, to_plain
+from server.protocol.schema import (
+    CLIENT_MESSAGES,
+    MAX_SAFE_INT,
+    Message,
+    decode_payload,
+    huge_integer,
+    kind_of,
+    to_plain,
+)
 
 Frame = str | bytes
+
+MAX_DEPTH = 32
+"""How deep objects and arrays may nest in one frame, the envelope being level 1.
+
+The deepest message today is 4 levels (envelope, ``d``, ``d.ops``, one op); 32 leaves
+room for newer clients' extra fields.  Both parsers stop far deeper (orjson at 1024,
+msgpack's stack at 1024); those refusals get the same code.
+"""
+_PARSER_DEPTH = ("depth limit", "recursion limit")  # orjson's words for its own limit
 
 
 class Codec(StrEnum):
@@ -87,6 +108,26 @@ def _frame_size(frame: Frame, limit: int) -> int:
     return n
 
 
+def _too_deep(ref: int | None = None) -> ProtocolError:
+    return ProtocolError(
+        ErrorCode.BAD_FRAME,
+        f"objects and arrays nest deeper than {MAX_DEPTH} levels",
+        ref=ref,
+    )
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True if dicts and lists in ``value`` nest more than ``limit`` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
 def _parse(frame: Frame, codec: Codec) -> Any:
     if codec is Codec.JSON:
         if not isinstance(frame, str):
@@ -94,13 +135,31 @@ def _parse(frame: Frame, codec: Codec) -> Any:
         try:
             return orjson.loads(frame)
         except orjson.JSONDecodeError as exc:
+            if any(words in str(exc) for words in _PARSER_DEPTH):
+                raise _too_deep() from None
             raise ProtocolError(ErrorCode.BAD_JSON, f"not JSON: {exc}") from None
     if not isinstance(frame, bytes | bytearray | memoryview):
         raise ProtocolError(ErrorCode.BAD_FRAME, "quill.v1.msgpack takes binary frames")
     try:
         return msgpack.unpackb(frame, raw=False, strict_map_key=True, use_list=True)
+    except msgpack.StackError:
+        raise _too_deep() from None
     except Exception as exc:  # msgpack raises several unrelated types for bad input
         raise ProtocolError(ErrorCode.BAD_MSGPACK, f"not one msgpack value: {exc!r}") from None
+
+
+def _check_id(ref: Any) -> None:
+    """The envelope ``id``: an integer (else ``bad_field_type``) in range (else ``out_of_range``)."""
+    bounds = f"0..{MAX_SAFE_INT}"
+    if isinstance(ref, float) and huge_integer(ref):
+        raise ProtocolError(ErrorCode.OUT_OF_RANGE, f"id: {ref:g} is outside {bounds}", path="id")
+    if isinstance(ref, bool) or not isinstance(ref, int):
+        shown = repr(ref) if isinstance(ref, float) else kind_of(ref)
+        raise ProtocolError(
+            ErrorCode.BAD_FIELD_TYPE, f"id: expected an integer {bounds}, got {shown}", path="id"
+        )
+    if not 0 <= ref <= MAX_SAFE_INT:
+        raise ProtocolError(ErrorCode.OUT_OF_RANGE, f"id: {ref} is outside {bounds}", path="id")
 
 
 def decode_frame(frame: Frame, codec: Codec, limits: LimitSettings) -> Inbound:
@@ -114,12 +173,10 @@ def decode_frame(frame: Frame, codec: Codec, limits: LimitSettings) -> Inbound:
     if not isinstance(envelope, dict):
         raise ProtocolError(ErrorCode.BAD_FRAME, "the envelope must be an object")
     ref = envelope.get("id")
-    if ref is not None and (
-        isinstance(ref, bool) or not isinstance(ref, int) or not 0 <= ref <= MAX_SAFE_INT
-    ):
-        raise ProtocolError(
-            ErrorCode.BAD_FIELD_TYPE, "id: expected an integer 0..2**53-1", path="id"
-        )
+    if ref is not None:
+        _check_id(ref)
+    if _deeper_than(envelope, MAX_DEPTH):
+        raise _too_deep(ref)
     kind = envelope.get("t")
     if kind is None:
         raise ProtocolError(ErrorCode.MISSING_FIELD, "t: is required", ref=ref, path="t")

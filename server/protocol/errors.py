@@ -20,14 +20,14 @@ from server.errors import QuillError
 class ErrorCode(StrEnum):
     """Codes for frames and messages the protocol layer refuses."""
 
-    BAD_FRAME = "bad_frame"  # wrong frame kind for the subprotocol, or not an envelope
+    BAD_FRAME = "bad_frame"  # wrong frame kind, not an envelope, or nested over MAX_DEPTH
     BAD_JSON = "bad_json"  # text frame is not JSON
     BAD_MSGPACK = "bad_msgpack"  # binary frame is not one msgpack value
     UNKNOWN_TYPE = "unknown_type"  # "t" names no client message
     MISSING_FIELD = "missing_field"  # a required field is absent
     BAD_FIELD_TYPE = "bad_field_type"  # a field has the wrong JSON/msgpack type
     OUT_OF_RANGE = "out_of_range"  # a number or length outside its bounds
-    BAD_VALUE = "bad_value"  # right type, but not an allowed value or combination
+    BAD_VALUE = "bad_value"  # right type, but not allowed (also text breaking server.text)
     FRAME_TOO_LARGE = "frame_too_large"  # frame over limits.frame_bytes
     TOO_MANY_MESSAGES = "too_many_messages"  # over limits.messages_per_second
     DRAFT_TOO_LONG = "draft_too_long"  # a draft over limits.draft_chars

@@ -250,10 +250,15 @@ class MatchProgress(Message):
 @server_event("draft.snapshot_needed")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DraftSnapshotNeeded(Message):
-    """The server cannot apply your edits; send ``draft.edit`` with a ``snapshot``."""
+    """The server cannot apply your edits; send ``draft.edit`` with a ``snapshot``.
+
+    It answers one op ``draft.edit`` (``ref`` is its envelope ``id``): the one that
+    diverged, and again every op edit that arrives while the snapshot is awaited.
+    """
 
     have_seq: int  # the last seq the server applied
-    reason: Literal["gap", "bad_range"]
+    reason: Literal["gap", "bad_range"]  # of the divergence the server is waiting to repair
+    ref: int | None = None  # the envelope id of the draft.edit this answers
 
 
 @server_event("review.assignments")
@@ -263,3 +268,17 @@ class ReviewAssignments(Message):
 
     focus: str
     assignments: tuple[AssignmentView, ...]
+
+
+@server_event("match.saved")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MatchSaved(Message):
+    """Whether the finished match's outcome reached storage (after ``match.results``).
+
+    ``saved: false`` means the results shown are final for this match but are not in the
+    player's history or ratings yet: the outcome waits in the operator's dead-letter
+    store and is saved when the operator retries it.
+    """
+
+    match_id: str
+    saved: bool

@@ -11,7 +11,11 @@ type with :func:`client_message` / :func:`server_event`.  Constraints sit on the
 
 Decoding (:func:`decode_payload`) walks the field types once compiled per class and
 raises :class:`ProtocolError` with ``missing_field``, ``bad_field_type``,
-``out_of_range``, ``bad_value`` or ``draft_too_long`` and the field's path.  Supported
+``out_of_range``, ``bad_value`` or ``draft_too_long`` and the field's path.  A value of
+the wrong type is ``bad_field_type`` (also for a ``Literal`` field: ``5`` or bytes where
+a string is expected); the right type but not allowed is ``bad_value`` (a ``Literal``
+outside its choices, and every string that breaks the text rule of ``server.text``:
+control characters other than tab and newline, lone surrogates, non-characters).  Supported
 field types: ``str``, ``int``, ``float``, ``bool``, ``Literal[...]``, ``X | None``,
 ``tuple[X, ...]`` and nested dataclasses.  Fields the class does not declare are ignored,
 so newer clients can send more.  A class may define ``check(self, limits)`` for rules
@@ -32,6 +36,7 @@ from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin,
 
 from server.config import LimitSettings
 from server.protocol.errors import ErrorCode, ProtocolError
+from server.text import text_problem
 
 MAX_SAFE_INT = 2**53 - 1  # the largest integer JavaScript holds exactly
 
@@ -99,7 +104,8 @@ def _fail(code: ErrorCode, path: str, message: str) -> ProtocolError:
     return ProtocolError(code, f"{path}: {message}", path=path)
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """How an error message names the type of a decoded value (``a string``, ``null``)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -112,6 +118,8 @@ def _kind(value: Any) -> str:
         return "an array"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, bytes | bytearray):
+        return "binary data"
     return type(value).__name__
 
 
@@ -120,7 +128,7 @@ def _check_str(meta: dict[str, Any]) -> Check:
 
     def check(value: Any, path: str, limits: LimitSettings) -> Any:
         if not isinstance(value, str):
-            raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected a string, got {_kind(value)}")
+            raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected a string, got {kind_of(value)}")
         n = len(value)
         if draft and n > limits.draft_chars:
             raise _fail(
@@ -130,9 +138,31 @@ def _check_str(meta: dict[str, Any]) -> Check:
             raise _fail(ErrorCode.OUT_OF_RANGE, path, f"{n} characters, at most {max_len}")
         if min_len is not None and n < min_len:
             raise _fail(ErrorCode.OUT_OF_RANGE, path, f"{n} characters, at least {min_len}")
+        problem = text_problem(value)
+        if problem is not None:
+            raise _fail(ErrorCode.BAD_VALUE, path, problem)
         return value
 
     return check
+
+
+def _bound(x: float) -> str:
+    """A bound as a person writes it: ``2147483647``, not ``2.14748e+09``."""
+    if isinstance(x, int) or x.is_integer():
+        return str(int(x))
+    return repr(x)
+
+
+def _range(lo: float | None, hi: float | None) -> str:
+    if lo is None:
+        return f"..{_bound(hi)}" if hi is not None else ".."
+    return f"{_bound(lo)}.." if hi is None else f"{_bound(lo)}..{_bound(hi)}"
+
+
+def huge_integer(value: float) -> bool:
+    """A float holding a whole number beyond 2**53-1.  orjson reads integer literals too
+    large for 64 bits as floats (and ``1e23`` is one too): out of range, not a wrong type."""
+    return math.isfinite(value) and value.is_integer() and abs(value) > MAX_SAFE_INT
 
 
 def _check_number(tp: type, meta: dict[str, Any]) -> Check:
@@ -144,15 +174,17 @@ def _check_number(tp: type, meta: dict[str, Any]) -> Check:
 
     def check(value: Any, path: str, limits: LimitSettings) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected a number, got {_kind(value)}")
+            raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected a number, got {kind_of(value)}")
         if want_int and not isinstance(value, int):
+            if huge_integer(value):
+                raise _fail(ErrorCode.OUT_OF_RANGE, path, f"{value:g} is outside {_range(lo, hi)}")
             raise _fail(ErrorCode.BAD_FIELD_TYPE, path, "expected an integer")
         if not want_int:
             if not math.isfinite(value):
                 raise _fail(ErrorCode.OUT_OF_RANGE, path, "expected a finite number")
             value = float(value)
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise _fail(ErrorCode.OUT_OF_RANGE, path, f"{value} is outside {lo:g}..{hi:g}")
+            raise _fail(ErrorCode.OUT_OF_RANGE, path, f"{value} is outside {_range(lo, hi)}")
         return value
 
     return check
@@ -160,14 +192,24 @@ def _check_number(tp: type, meta: dict[str, Any]) -> Check:
 
 def _check_bool(value: Any, path: str, limits: LimitSettings) -> Any:
     if not isinstance(value, bool):
-        raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected a boolean, got {_kind(value)}")
+        raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected a boolean, got {kind_of(value)}")
     return value
 
 
 def _check_literal(choices: tuple[Any, ...]) -> Check:
+    if not all(type(c) is str for c in choices):
+        raise TypeError(f"Literal fields take strings only, not {choices!r}")
+    shown = ", ".join(choices)
+
     def check(value: Any, path: str, limits: LimitSettings) -> Any:
-        if not isinstance(value, str) or value not in choices:
-            raise _fail(ErrorCode.BAD_VALUE, path, f"expected one of {', '.join(choices)}")
+        if not isinstance(value, str):
+            raise _fail(
+                ErrorCode.BAD_FIELD_TYPE,
+                path,
+                f"expected a string (one of {shown}), got {kind_of(value)}",
+            )
+        if value not in choices:
+            raise _fail(ErrorCode.BAD_VALUE, path, f"expected one of {shown}")
         return value
 
     return check
@@ -185,7 +227,7 @@ def _check_tuple(inner: Check, meta: dict[str, Any]) -> Check:
 
     def check(value: Any, path: str, limits: LimitSettings) -> Any:
         if not isinstance(value, list | tuple):
-            raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected an array, got {_kind(value)}")
+            raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected an array, got {kind_of(value)}")
         n = len(value)
         if max_len is not None and n > max_len:
             raise _fail(ErrorCode.OUT_OF_RANGE, path, f"{n} items, at most {max_len}")
@@ -234,7 +276,7 @@ def _check_object(cls: type) -> Check:
 
     def check(value: Any, path: str, limits: LimitSettings) -> Any:
         if not isinstance(value, dict):
-            raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected an object, got {_kind(value)}")
+            raise _fail(ErrorCode.BAD_FIELD_TYPE, path, f"expected an object, got {kind_of(value)}")
         kwargs: dict[str, Any] = {}
         for name, field_check, required, _default in fields:
             sub = f"{path}.{name}"

@@ -39,6 +39,10 @@ class RealtimeMetrics:
         self.moderation_flags = registry.counter(
             "quill_match_moderation_flags_total", "Texts moderation asked a human to look at"
         )
+        self.outcomes_unsaved = registry.counter(
+            "quill_match_outcomes_unsaved_total",
+            "Finished matches whose outcome went to the dead-letter store instead of PostgreSQL",
+        )
         self.handler_errors = registry.counter(
             "quill_ws_handler_errors_total", "Unexpected errors in message handlers"
         )

@@ -1,7 +1,10 @@
-"""Retrying a write until it succeeds, with capped exponential backoff.
+"""Retrying a write, with capped exponential backoff.
 
-Used for writes that must not be lost (the match log, outcomes, replays): the caller
-keeps what it would have sent until the write is through.  Only cancellation stops it.
+:func:`until_done` is for writes that must not be lost and have nowhere else to go (the
+match log in Redis): the caller keeps what it would have sent until the write is
+through; only cancellation stops it.  :func:`bounded` is for writes that have a
+fallback (a finished match's outcome goes to the dead-letter store): it gives up after
+a number of attempts, or at once on an error that cannot pass by itself.
 """
 
 from __future__ import annotations
@@ -41,3 +44,33 @@ async def until_done(
         await asyncio.sleep(pause)
         pause = min(max_pause, pause * 2)
         attempt += 1
+
+
+async def bounded(
+    op: Callable[[], Awaitable[T]],
+    *,
+    attempts: int,
+    what: str,
+    log: structlog.typing.FilteringBoundLogger,
+    max_pause: float,
+    permanent: Callable[[BaseException], bool] = lambda exc: False,
+) -> T:
+    """Run ``op`` at most ``attempts`` times; re-raise the last failure.
+
+    An error that ``permanent`` recognises (a value the database refuses, say) is
+    re-raised at once: trying again would only fail the same way.
+    """
+    pause = FIRST_PAUSE
+    for attempt in range(1, attempts + 1):
+        try:
+            return await op()
+        except (asyncio.CancelledError, Permanent):
+            raise
+        except Exception as exc:
+            final = attempt == attempts or permanent(exc)
+            log.warning(f"{what}_failed", attempt=attempt, error=repr(exc), final=final)
+            if final:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(max_pause, pause * 2)
+    raise AssertionError("unreachable: attempts must be at least 1")

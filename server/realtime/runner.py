@@ -61,12 +61,14 @@ from server.game import (
     SetTimer,
 )
 from server.protocol import Message, Outbound, error_event
+from server.protocol import events as ev
 from server.protocol.errors import ErrorCode, ProtocolError
 from server.realtime import retry
 from server.realtime.ai import AIRequest
 from server.realtime.bots import BotSeat
 from server.realtime.connection import Connection
 from server.realtime.store import pack
+from server.storage import deadletter
 from server.storage.matches import save_outcome, save_replay
 from server.types import MatchId, PlayerId
 
@@ -151,6 +153,7 @@ class MatchRunner:
         self._later: list[Effect] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._saving: asyncio.Task[None] | None = None
+        self._unsaved: str | None = None  # why the outcome or replay could not be saved
         self._stopping = False
         self._carry(effects or [])
         self.remote_bots = remote_bots  # bot seats the bot pool plays over WebSockets
@@ -392,10 +395,12 @@ class MatchRunner:
         self._carry(m.handle(Abort("no_players"), now))
 
     def _free_seats(self) -> None:
-        """Humans who left (or never came) may play elsewhere while this match goes on."""
+        """Humans who left (or never came) may play elsewhere while this match goes on;
+        once the results are out, everyone may, whatever happens to the saving."""
         seated = self.hub.seated
+        over = self.closed or self.match.phase in (Phase.RESULTS, Phase.CLOSED)
         for seat in self.match.state.seats:
-            if not seat.active and seated.get(seat.player) == self.match_id:
+            if (over or not seat.active) and seated.get(seat.player) == self.match_id:
                 del seated[seat.player]
 
     # --- after the engine: write, send, start ------------------------------------------
@@ -462,28 +467,77 @@ class MatchRunner:
 
     async def _save_outcome(self, outcome: MatchOutcome) -> None:
         edits = {seat.player: list(seat.draft.edits) for seat in self.match.state.seats}
-        mode = "ranked" if outcome.ranked else "practice"
-        saved = await retry.until_done(
-            lambda: save_outcome(
-                self.hub.pool, outcome, node_id=self.hub.node_id, mode=mode, edits=edits
-            ),
-            what="save_outcome",
-            log=self.log,
-            max_pause=self.hub.tuning.save_retry_max_seconds,
+        try:
+            saved = await retry.bounded(
+                lambda: save_outcome(
+                    self.hub.pool, outcome, node_id=self.hub.node_id, mode=self._mode, edits=edits
+                ),
+                attempts=self.hub.settings.storage.save_attempts,
+                what="save_outcome",
+                log=self.log,
+                max_pause=self.hub.tuning.save_retry_max_seconds,
+                permanent=deadletter.is_permanent,
+            )
+        except Exception as exc:
+            await self._dead_letter(exc)
+        else:
+            self.log.info("match_saved", first_time=saved)
+        # Sent straight to the sockets, not through ``_out``: this task runs beside the
+        # loop, which may be between writing a tick's records and sending its events.
+        outbound = Outbound(
+            ev.MatchSaved(match_id=self.match_id, saved=self._unsaved is None),
+            self.hub.clock.now_ms(),
         )
-        self.log.info("match_saved", first_time=saved)
+        for conn in self.conns.values():
+            conn.send(outbound.frame(conn.codec))
+
+    @property
+    def _mode(self) -> str:
+        return "ranked" if self.match.config.ranked else "practice"
+
+    async def _dead_letter(self, exc: BaseException) -> None:
+        """Keep the whole match (checkpoint and log) for ``quill deadletter retry``; called
+        again at close so the record holds the full log."""
+        if self._unsaved is None:
+            self._unsaved = repr(exc)
+            self.hub.metrics.outcomes_unsaved.inc()
+            self.log.error("match_outcome_not_saved", error=self._unsaved)
+        record = deadletter.DeadOutcome(
+            match_id=self.match_id,
+            node_id=self.hub.node_id,
+            mode=self._mode,
+            failed_at=self.hub.clock.now(),
+            error=self._unsaved,
+            snapshot=self.match.to_snapshot(),
+            log=list(self.match.log),
+        )
+        await retry.until_done(
+            lambda: deadletter.put(self.hub.redis, record),
+            what="dead_letter_write",
+            log=self.log,
+            max_pause=self.hub.tuning.retry_max_seconds,
+        )
 
     async def _finish(self) -> None:
-        """The match is closed: outcome and replay to PostgreSQL, then forget it."""
+        """The match is closed: outcome and replay to PostgreSQL (or to the dead-letter
+        store when PostgreSQL will not take them), then forget it."""
         if self._saving is not None:
             await self._saving
         if self.match.state.outcome is not None:
-            await retry.until_done(
-                lambda: save_replay(self.hub.pool, self.match_id, self.match.log),
-                what="save_replay",
-                log=self.log,
-                max_pause=self.hub.tuning.save_retry_max_seconds,
-            )
+            if self._unsaved is None:
+                try:
+                    await retry.bounded(
+                        lambda: save_replay(self.hub.pool, self.match_id, self.match.log),
+                        attempts=self.hub.settings.storage.save_attempts,
+                        what="save_replay",
+                        log=self.log,
+                        max_pause=self.hub.tuning.save_retry_max_seconds,
+                        permanent=deadletter.is_permanent,
+                    )
+                except Exception as exc:
+                    await self._dead_letter(exc)
+            else:
+                await self._dead_letter(RuntimeError(self._unsaved))
         await retry.until_done(
             lambda: self.hub.store.forget(self.match_id),
             what="match_forget",

@@ -190,8 +190,12 @@ def test_snapshot_request_and_stalled_edits() -> None:
     assert not d.stalled(10.0, 1.0)  # never sent
     d.sent(pending, 10.0)
     assert not d.stalled(10.5, 1.0) and d.stalled(11.0, 1.0)
+    assert not d.snapshot_in_flight()
     snap = d.snapshot(at_least=4)
     assert (snap.seq, snap.snapshot, [p.seq for p in d.pending]) == (5, "abc", [5])
+    assert d.snapshot_in_flight()  # later requests for the same divergence are not re-answered
+    d.acked(5)
+    assert not d.snapshot_in_flight()
 
 
 def test_type_refuses_ops_outside_the_text() -> None:

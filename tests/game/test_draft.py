@@ -19,6 +19,7 @@ from server.game.draft import (
     word_count,
 )
 from server.protocol.client import EditOp
+from server.text import is_acceptable
 
 PASTE = 10
 MAX = 50
@@ -220,11 +221,55 @@ def test_edit_log_keeps_times_and_replays_up_to_a_moment() -> None:
 
 @pytest.mark.parametrize(
     ("text", "words", "empty"),
-    [("", 0, True), ("   \n\t", 0, True), ("one", 1, False), (" two  words\n", 2, False)],
+    [
+        ("", 0, True),
+        ("   \n\t", 0, True),
+        ("one", 1, False),
+        (" two  words\n", 2, False),
+        ("tab\tand\nnewline", 3, False),
+        ("no\u00a0break", 2, False),  # U+00A0 is white space
+        ("em\u2003space\u3000ideographic", 3, False),  # U+2000–U+200A, U+3000
+        ("line\u2028para\u2029graph", 3, False),
+        ("narrow\u202fno-break\u205fmath", 3, False),
+        ("\u1680ogham", 1, False),
+        ("\u00a0\u2003\u3000", 0, True),  # only white space: empty
+        ("zero\u200bwidth", 1, False),  # U+200B, U+200D, U+2060, U+FEFF join
+        ("joined\u200d\u2060\ufeffword", 1, False),
+        ("\u200b", 1, False),  # not white space, so a word, and not empty
+        ("👩\u200d👩\u200d👧 family", 2, False),
+        ("e\u0301te\u0301", 1, False),  # combining marks are inside a word
+        ("\u202eright-to-left\u202c text", 2, False),
+        ("中文没有空格", 1, False),  # no spaces, one word (as counted here)
+        ("\ue000 \U0010fffd", 2, False),
+    ],
 )
 def test_word_count_and_empty(text: str, words: int, empty: bool) -> None:
     assert word_count(text) == words
     assert is_empty(text) is empty
+
+
+def test_words_split_on_exactly_the_documented_white_space() -> None:
+    """docs/protocol.md lists the separators; for accepted text they are all there are."""
+    documented = {0x09, 0x0A, 0x20, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029}
+    documented |= {0x202F, 0x205F, 0x3000}
+    splitting = {
+        cp
+        for cp in range(0x110000)
+        if not 0xD800 <= cp <= 0xDFFF and is_acceptable(chr(cp)) and word_count(f"a{chr(cp)}b") == 2
+    }
+    assert splitting == documented
+
+
+def test_a_divergence_keeps_its_reason_while_awaiting() -> None:
+    draft = Draft()
+    edit(draft, 1, op(0, "ab"))
+    assert edit(draft, 2, op(9, "x")) is EditOutcome.BAD_RANGE
+    assert edit(draft, 5, op(0, "y")) is EditOutcome.AWAITING_SNAPSHOT
+    assert (draft.awaiting_snapshot, draft.awaiting_reason, draft.seq) == (True, "bad_range", 1)
+    assert edit(draft, 6, snapshot="abc") is EditOutcome.APPLIED
+    assert not draft.awaiting_snapshot
+    assert edit(draft, 8, op(0, "z")) is EditOutcome.GAP
+    assert draft.awaiting_reason == "gap"
 
 
 # --- property: any edit sequence, replayed from the log, gives the same text ----------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from server.ai.types import ModerationResult, Verdict
@@ -199,20 +201,111 @@ def test_edits_are_acked_with_the_held_seq() -> None:
     assert d.match.seats[P[0]].draft.text == "Hi"
 
 
-def test_gap_asks_for_a_snapshot_once() -> None:
+def test_gap_asks_for_a_snapshot_and_every_later_op_edit_asks_again() -> None:
     d = Driver.start()
     d.lobby()
     d.write(P[0], "one ")
-    first = d.handle(EditDraft(P[0], 3, ops=(EditOp(pos=4, insert="three"),)))
+    first = d.handle(EditDraft(P[0], 3, ops=(EditOp(pos=4, insert="three"),), ref=30))
     assert d.sent(P[0], ev.DraftSnapshotNeeded, first) == [
-        ev.DraftSnapshotNeeded(have_seq=1, reason="gap")
+        ev.DraftSnapshotNeeded(have_seq=1, reason="gap", ref=30)
     ]
-    second = d.handle(EditDraft(P[0], 4, ops=(EditOp(pos=4, insert="four"),)))
-    assert d.sent(P[0], ev.DraftSnapshotNeeded, second) == []
+    second = d.handle(EditDraft(P[0], 4, ops=(EditOp(pos=4, insert="four"),), ref=31))
+    assert d.sent(P[0], ev.DraftSnapshotNeeded, second) == [
+        ev.DraftSnapshotNeeded(have_seq=1, reason="gap", ref=31)
+    ]
     d.handle(EditDraft(P[0], 5, snapshot="one two three four"))
     assert d.match.seats[P[0]].draft.text == "one two three four"
     d.write(P[0], "!")
     assert d.match.seats[P[0]].draft.seq == 6
+
+
+def _edit(
+    seq: int, text: str | None = None, pos: int = 0, snapshot: str | None = None
+) -> dict[str, Any]:
+    ops = None if text is None else (EditOp(pos=pos, insert=text),)
+    return {"seq": seq, "ops": ops, "snapshot": snapshot}
+
+
+# Each row: the edit (seq, ops or snapshot) and its one answer, with the server holding
+# "Hi" at seq 1 when the table starts.  ("ack", n): ack {seq: n}; ("need", n, reason):
+# draft.snapshot_needed {have_seq: n, reason}; ("refused", code): error, nothing changes.
+ANSWERS = [
+    pytest.param(
+        [
+            (_edit(3, "x", 2), ("need", 1, "gap")),
+            (_edit(4, "y", 3), ("need", 1, "gap")),
+            (_edit(2, "z", 2), ("need", 1, "gap")),  # even the missing seq, once asked
+            (_edit(1, "Hi"), ("ack", 1)),  # a duplicate is still acked
+            (_edit(5, snapshot="Hi there"), ("ack", 5)),
+            (_edit(6, "!", 8), ("ack", 6)),
+        ],
+        "Hi there!",
+        id="gap, then ops while awaiting, then the snapshot",
+    ),
+    pytest.param(
+        [
+            (_edit(2, "x", 9), ("need", 1, "bad_range")),
+            (_edit(3, "y", 0), ("need", 1, "bad_range")),  # the reason of the divergence
+            (_edit(4, snapshot="Hey"), ("ack", 4)),
+        ],
+        "Hey",
+        id="bad range keeps its reason",
+    ),
+    pytest.param(
+        [
+            (_edit(2, "x" * 2000, 2), ("refused", "draft_too_long")),
+            (_edit(2, " you", 2), ("ack", 2)),  # the refused edit did not use up seq 2
+        ],
+        "Hi you",
+        id="a refused edit uses up no seq",
+    ),
+    pytest.param(
+        [
+            (_edit(2, "x" * 2000, 2), ("refused", "draft_too_long")),
+            (_edit(3, " you", 2), ("need", 1, "gap")),  # skipping it is a gap
+            (_edit(4, snapshot="Hi you"), ("ack", 4)),
+        ],
+        "Hi you",
+        id="a client that counted the refused seq repairs with a snapshot",
+    ),
+    pytest.param(
+        [
+            (_edit(3, "x", 2), ("need", 1, "gap")),
+            (_edit(4, snapshot="x" * 2001), ("refused", "draft_too_long")),
+            (_edit(5, "y", 2), ("need", 1, "gap")),  # still awaiting a snapshot
+            (_edit(5, snapshot="Hi!"), ("ack", 5)),
+        ],
+        "Hi!",
+        id="a refused snapshot leaves the request open",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rows", "text"), ANSWERS)
+def test_every_draft_edit_gets_exactly_one_answer(
+    rows: list[tuple[dict[str, Any], tuple[Any, ...]]], text: str
+) -> None:
+    d = Driver.start()
+    d.lobby()
+    d.handle(EditDraft(P[0], 1, ops=(EditOp(pos=0, insert="Hi"),)))
+    for ref, (fields, answer) in enumerate(rows, start=100):
+        event = EditDraft(P[0], ref=ref, **fields)
+        if answer[0] == "refused":
+            refused(d, event, answer[1])
+            continue
+        effects = d.handle(event)
+        answers = [
+            e.event
+            for e in effects
+            if isinstance(e, SendTo) and isinstance(e.event, ev.Ack | ev.DraftSnapshotNeeded)
+        ]
+        if answer[0] == "ack":
+            assert answers == [ev.Ack(id=ref, seq=answer[1])], fields
+        else:
+            assert answers == [
+                ev.DraftSnapshotNeeded(have_seq=answer[1], reason=answer[2], ref=ref)
+            ], fields
+    assert d.match.seats[P[0]].draft.text == text
 
 
 def test_over_long_draft_is_refused() -> None:
@@ -274,6 +367,50 @@ def test_progress_is_batched_once_a_second() -> None:
     assert sorted(progress.words.values()) == [0, 0, 0, 3]
     d.advance(5.0)
     assert len(d.broadcast(ev.MatchProgress)) == 1  # nothing new, nothing sent
+
+
+def _progress_then_feedback(d: Driver) -> list[ev.MatchProgress]:
+    """The ``match.progress`` broadcasts of the step that ended writing, checked to come
+    right before its ``match.phase`` ``feedback``."""
+    end = d.advance(T0 + 242.5 - d.now)  # writing started at T0 and ends at T0 + 240 + 2
+    kinds = [type(e.event).__name__ for e in end if isinstance(e, Broadcast)]
+    assert kinds[:2] == ["MatchProgress", "MatchPhase"], kinds
+    return d.broadcast(ev.MatchProgress, end)
+
+
+def test_a_final_progress_comes_when_writing_ends_even_if_nothing_changed_lately() -> None:
+    d = Driver.start()
+    d.lobby()
+    d.write(P[0], "one two")
+    d.advance(1.0)
+    assert len(d.broadcast(ev.MatchProgress)) == 1  # the batched one
+    d.effects.clear()
+    d.advance(200)
+    assert d.broadcast(ev.MatchProgress) == []  # nothing changed: nothing sent while writing
+    (final,) = _progress_then_feedback(d)
+    assert sorted(final.words.values()) == [0, 0, 0, 2]
+
+
+def test_a_final_progress_comes_when_nobody_wrote() -> None:
+    d = Driver.start()
+    d.lobby()
+    (final,) = _progress_then_feedback(d)
+    assert set(final.words.values()) == {0} and len(final.words) == 4
+
+
+def test_a_pending_progress_is_not_sent_twice_at_the_end() -> None:
+    d = Driver.start()
+    d.lobby()
+    d.now = T0 + 241.5
+    d.write(P[1], "late")
+    d.step()  # its batch goes out at once
+    d.now = T0 + 241.8
+    d.write(P[1], " words")  # dirty; its batch would be due at 242.5, after writing ends
+    (final,) = _progress_then_feedback(d)
+    assert sorted(final.words.values()) == [0, 0, 0, 2]
+    d.effects.clear()
+    d.advance(5)
+    assert d.broadcast(ev.MatchProgress) == []
 
 
 def test_leaver_is_scored_on_what_they_wrote_and_does_not_review() -> None:

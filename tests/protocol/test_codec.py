@@ -27,6 +27,7 @@ from server.protocol import (
 )
 from server.protocol import client as c
 from server.protocol import events as ev
+from server.protocol.codec import MAX_DEPTH
 
 LIMITS = LimitSettings(frame_bytes=8192, draft_chars=200)
 
@@ -102,15 +103,26 @@ ERRORS = [
     ('"ping"', ErrorCode.BAD_FRAME, None),
     ("{}", ErrorCode.MISSING_FIELD, "t"),
     ('{"t":5}', ErrorCode.BAD_FIELD_TYPE, "t"),
-    ('{"t":"ping","id":-1}', ErrorCode.BAD_FIELD_TYPE, "id"),
+    ('{"t":"ping","id":-1}', ErrorCode.OUT_OF_RANGE, "id"),
+    ('{"t":"ping","id":9007199254740992}', ErrorCode.OUT_OF_RANGE, "id"),
+    ('{"t":"ping","id":18446744073709551616}', ErrorCode.OUT_OF_RANGE, "id"),  # > 64 bits
     ('{"t":"ping","id":"1"}', ErrorCode.BAD_FIELD_TYPE, "id"),
-    ('{"t":"ping","id":9007199254740992}', ErrorCode.BAD_FIELD_TYPE, "id"),
+    ('{"t":"ping","id":1.5}', ErrorCode.BAD_FIELD_TYPE, "id"),
+    ('{"t":"ping","id":true}', ErrorCode.BAD_FIELD_TYPE, "id"),
     ('{"t":"chess.move"}', ErrorCode.UNKNOWN_TYPE, None),
     ('{"t":"ping","d":[]}', ErrorCode.BAD_FIELD_TYPE, "d"),
     ('{"t":"session.resume","d":{}}', ErrorCode.MISSING_FIELD, "d.session_token"),
     ('{"t":"session.resume","d":{"session_token":""}}', ErrorCode.OUT_OF_RANGE, "d.session_token"),
     ('{"t":"session.resume","d":{"session_token":7}}', ErrorCode.BAD_FIELD_TYPE, "d.session_token"),
     ('{"t":"queue.join","d":{"mode":"casual"}}', ErrorCode.BAD_VALUE, "d.mode"),
+    ('{"t":"queue.join","d":{"mode":5}}', ErrorCode.BAD_FIELD_TYPE, "d.mode"),
+    ('{"t":"queue.join","d":{"mode":["ranked"]}}', ErrorCode.BAD_FIELD_TYPE, "d.mode"),
+    ('{"t":"queue.join","d":{"mode":"ranked\\u0000"}}', ErrorCode.BAD_VALUE, "d.mode"),
+    (
+        '{"t":"draft.edit","d":{"seq":99999999999999999999999,"snapshot":""}}',
+        ErrorCode.OUT_OF_RANGE,
+        "d.seq",
+    ),
     ('{"t":"draft.edit","d":{"ops":[{"pos":0}]}}', ErrorCode.MISSING_FIELD, "d.seq"),
     ('{"t":"draft.edit","d":{"seq":0,"snapshot":""}}', ErrorCode.OUT_OF_RANGE, "d.seq"),
     ('{"t":"draft.edit","d":{"seq":1.5,"snapshot":""}}', ErrorCode.BAD_FIELD_TYPE, "d.seq"),
@@ -217,7 +229,7 @@ def test_errors_carry_the_envelope_id_when_readable() -> None:
         ),  # extra data
         (b"\x81\x01\x02", Codec.MSGPACK, ErrorCode.BAD_MSGPACK),  # int map key
         (b"\xa2\xff\xfe", Codec.MSGPACK, ErrorCode.BAD_MSGPACK),  # invalid UTF-8
-        (b"\x91" * 2000, Codec.MSGPACK, ErrorCode.BAD_MSGPACK),  # nested too deep
+        (b"\x91" * 2000, Codec.MSGPACK, ErrorCode.BAD_FRAME),  # nested too deep
         (msgpack.packb([1]), Codec.MSGPACK, ErrorCode.BAD_FRAME),
         (
             msgpack.packb({"t": "session.resume", "d": {"session_token": b"bytes"}}),
@@ -228,6 +240,21 @@ def test_errors_carry_the_envelope_id_when_readable() -> None:
             msgpack.packb({"t": "ping", "d": {"client_time": msgpack.ExtType(1, b"x")}}),
             Codec.MSGPACK,
             ErrorCode.BAD_FIELD_TYPE,
+        ),
+        (
+            msgpack.packb({"t": "queue.join", "d": {"mode": b"ranked"}}, use_bin_type=True),
+            Codec.MSGPACK,
+            ErrorCode.BAD_FIELD_TYPE,
+        ),
+        (msgpack.packb({"t": "ping", "id": -1}), Codec.MSGPACK, ErrorCode.OUT_OF_RANGE),
+        (msgpack.packb({"t": "ping", "id": 2**53}), Codec.MSGPACK, ErrorCode.OUT_OF_RANGE),
+        (msgpack.packb({"t": "ping", "id": 2**64 - 1}), Codec.MSGPACK, ErrorCode.OUT_OF_RANGE),
+        (msgpack.packb({"t": "ping", "id": b"1"}), Codec.MSGPACK, ErrorCode.BAD_FIELD_TYPE),
+        # a str whose bytes are a UTF-8-encoded surrogate (CESU style) is not UTF-8
+        (
+            b"\x82\xa1t\xaesession.resume\xa1d\x81\xadsession_token\xa3\xed\xa0\x80",
+            Codec.MSGPACK,
+            ErrorCode.BAD_MSGPACK,
         ),
     ],
 )
@@ -345,3 +372,56 @@ def test_error_event_from_protocol_errors_and_refusals() -> None:
     refusal = error_event(InvalidTransition("wrong_phase", "not now"), ref=8)
     assert refusal == ev.ErrorEvent(code="wrong_phase", message="not now", ref=8)
     assert set(SERVER_EVENTS) >= {"welcome", "error", "ack", "pong", "match.state", "match.results"}
+
+
+# --- nesting depth: a deliberate limit, the same code on both codecs ---------------------
+
+
+def nested(levels: int, codec: Codec) -> str | bytes:
+    """A ping (id 9) nesting ``levels`` deep: envelope 1, ``d`` 2, then arrays in ``d.x``."""
+    arrays = levels - 2
+    if codec is Codec.JSON:
+        return '{"t":"ping","id":9,"d":{"x":' + "[" * arrays + "]" * arrays + "}}"
+    return b"\x83\xa1t\xa4ping\xa2id\x09\xa1d\x81\xa1x" + b"\x91" * (arrays - 1) + b"\x90"
+
+
+@pytest.mark.parametrize("codec", list(Codec))
+def test_nesting_up_to_the_limit_is_accepted(codec: Codec) -> None:
+    assert MAX_DEPTH == 32
+    inbound = decode_frame(nested(MAX_DEPTH, codec), codec, LIMITS)
+    assert inbound == decode_frame(frame(codec, {"t": "ping", "id": 9}), codec, LIMITS)
+
+
+@pytest.mark.parametrize("codec", list(Codec))
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 600, 1100])
+def test_deeper_nesting_is_bad_frame(codec: Codec, levels: int) -> None:
+    err = refused(nested(levels, codec), codec)
+    assert err.code is ErrorCode.BAD_FRAME, err.message
+    assert "deeper than 32 levels" in err.message
+    assert err.ref == (9 if levels < 1000 else None)  # the parser stops before the id
+
+
+# --- error messages ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            '{"t":"draft.edit","d":{"seq":2147483648,"snapshot":""}}',
+            "d.seq: 2147483648 is outside 1..2147483647",
+        ),
+        (
+            '{"t":"draft.edit","d":{"seq":1,"ops":[{"pos":10000001}]}}',
+            "d.ops[0].pos: 10000001 is outside 0..10000000",
+        ),
+        (
+            '{"t":"ping","d":{"client_time":-5}}',
+            "d.client_time: -5 is outside 0..9007199254740991",
+        ),
+        ('{"t":"teacher.extend","d":{"seconds":3601}}', "d.seconds: 3601 is outside 1..3600"),
+        ('{"t":"ping","id":-1}', "id: -1 is outside 0..9007199254740991"),
+    ],
+)
+def test_bounds_are_printed_as_integers(raw: str, message: str) -> None:
+    assert refused(raw).message == message

@@ -23,7 +23,8 @@ from tests.realtime.helpers import (
 )
 from tests.realtime.players import Player, gather
 
-GATEWAY_EVENTS = {"welcome", "pong", "queue.status", "error"}
+# Sent by the gateway or the runner, not by the engine, so not in the replay.
+GATEWAY_EVENTS = {"welcome", "pong", "queue.status", "error", "match.saved"}
 
 
 def match_events(client: Client) -> list[tuple[str, Any]]:

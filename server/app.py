@@ -18,14 +18,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from server import __version__, migrate
-from server.accounts.store import token_secret
+from server.accounts.store import previous_token_secrets, token_secret
 from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
 from server.ai.content import load_prompts
-from server.api import auth
+from server.api import account, auth
 from server.config import Settings
-from server.http import health
-from server.http.middleware import limits, observe
+from server.http import health, protocol, ratelimit
+from server.http.middleware import limits, observe, response_headers
 from server.http.openapi import Api
 from server.http.state import (
     ENDPOINTS,
@@ -50,7 +50,14 @@ from server.types import NodeId
 log = structlog.get_logger("quill.app")
 
 docs = Api()
-APIS: list[Api] = [health.api, auth.api, docs, realtime_gateway.api, realtime_admin.api]
+APIS: list[Api] = [
+    health.api,
+    auth.api,
+    account.api,
+    docs,
+    realtime_gateway.api,
+    realtime_admin.api,
+]
 
 
 @docs.route(
@@ -79,7 +86,7 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
             await migrate.check(conn)
         app[PG] = pool
         secret = app[SETTINGS].server.token_secret.encode() or await token_secret(pool)
-        app[SIGNER] = TokenSigner(secret)
+        app[SIGNER] = TokenSigner(secret, previous=await previous_token_secrets(pool))
         yield
     finally:
         await pool.close()
@@ -130,9 +137,12 @@ def create_app(
     metrics: Registry | None = None,
 ) -> web.Application:
     app = web.Application(
-        middlewares=[observe, limits], client_max_size=settings.limits.max_body_bytes
+        middlewares=[observe, limits],
+        client_max_size=settings.limits.max_body_bytes,
+        handler_args=protocol.handler_args(settings),  # read timeouts (server/http/protocol)
     )
     app[SETTINGS] = settings
+    app[ratelimit.CLOCK] = ratelimit.WindowClock()
     app[ENDPOINTS] = endpoints
     app[NODE] = NodeInfo(
         node_id=node_id or default_node_id(settings, settings.server.port),
@@ -140,6 +150,7 @@ def create_app(
         version=__version__,
     )
     app[METRICS] = metrics or Registry()
+    app.on_response_prepare.append(response_headers)
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_ai)

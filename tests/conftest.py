@@ -8,12 +8,16 @@ flushed before the test.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -23,12 +27,16 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from server import migrate
+from server.accounts import store
+from server.accounts.tokens import AccessClaims
 from server.app import create_app
 from server.config import Settings
 from server.embedded import EmbeddedPostgres, EmbeddedRedis
-from server.http.state import Endpoints
+from server.http.state import PG, SIGNER, Endpoints
+from server.types import UserId
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -173,3 +181,97 @@ async def node(settings: Settings, database: str, redis_url: str) -> AsyncIterat
     finally:
         await n.http.close()
         await runner.cleanup()
+
+
+# --- A node on its own loop, for tests that drive it with blocking clients (issue 8) ----
+
+
+@dataclass
+class ThreadedNode:
+    """A node serving from an event loop of its own in a thread, so that a blocking
+    client in the test's thread (schemathesis' ``requests``, ``http.client`` under
+    hypothesis) can talk to it; :meth:`call` runs a coroutine on the node's loop."""
+
+    app: web.Application
+    url: str
+    loop: asyncio.AbstractEventLoop
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def user(self, role: str = "player", *, guest: bool = False) -> str:
+        """A new account made directly in PostgreSQL; returns its id."""
+        handle = None if guest else f"t{uuid.uuid4().hex[:12]}"
+        created = self.call(
+            store.create_user(
+                self.app[PG],
+                handle=handle,
+                display_name="Test User",
+                role=role,
+                password_hash=None if guest else "!",  # no password opens it
+                is_guest=guest,
+            )
+        )
+        assert created is not None
+        return created.id
+
+    def token(self, user_id: str, role: str = "player", *, guest: bool = False) -> str:
+        """An access token of a new session of ``user_id`` (as a sign-in would give)."""
+        now = int(time.time())
+        claims = AccessClaims(
+            user_id=UserId(user_id),
+            role=role,
+            guest=guest,
+            session_id=str(uuid.uuid4()),
+            issued_at=now,
+            expires_at=now + 900,
+        )
+        return self.app[SIGNER].issue(claims)
+
+
+@contextmanager
+def node_in_thread(settings: Settings, services: Services, template: str) -> Iterator[ThreadedNode]:
+    """A fresh database, a flushed Redis and a node, all driven from a thread's loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="threaded-node", daemon=True)
+    thread.start()
+
+    def run(coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(120)
+
+    async def flush() -> None:
+        client = Redis.from_url(services.redis_url)
+        await client.flushdb()
+        await client.aclose()
+
+    try:
+        name, dsn = run(_fresh_database(services, template))
+        try:
+            run(flush())
+            runner, node = run(start_node(settings, dsn, services.redis_url))
+            try:
+                yield ThreadedNode(node.app, node.url, loop)
+            finally:
+                run(node.http.close())
+                run(runner.cleanup())
+        finally:
+            run(_drop_database(services, name))
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def module_settings() -> Settings:
+    """The settings of this module's ``threaded_node`` (a test module overrides this)."""
+    return Settings()
+
+
+@pytest.fixture(scope="module")
+def threaded_node(
+    module_settings: Settings, services: Services, template_db: str
+) -> Iterator[ThreadedNode]:
+    """One node for the whole module, on its own loop (see :class:`ThreadedNode`)."""
+    with node_in_thread(module_settings, services, template_db) as node:
+        yield node

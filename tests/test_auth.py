@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import asyncpg
 import pytest
 
 from server.config import Settings
+from server.http import ratelimit
 from tests.conftest import Node, start_node
 
 PASSWORD = "correct horse battery"
@@ -353,3 +355,182 @@ async def test_bot_tokens_are_refused_on_rest(node: Node) -> None:
     )
     resp = await node.get("/api/v1/auth/me", headers=bearer(node.app[SIGNER].issue(claims)))
     assert (await error_of(resp))[:2] == (403, "bot_token")
+
+
+# --- The text rule (issue 8) ----------------------------------------------------------
+
+UNSTORABLE = [
+    ("/api/v1/auth/login", {"handle": "ab\u0000cd", "password": PASSWORD}, "handle"),
+    ("/api/v1/auth/login", {"handle": "alice", "password": "pass\u0000word!"}, "password"),
+    ("/api/v1/auth/register", {"handle": "alice", "password": "pass\u0000word!"}, "password"),
+    ("/api/v1/auth/register", {"handle": "alice\u0007", "password": PASSWORD}, "handle"),
+    (
+        "/api/v1/auth/register",
+        {"handle": "alice", "password": PASSWORD, "display_name": "Al\u0085ice"},
+        "display_name",
+    ),
+    ("/api/v1/auth/register", {"handle": "alice", "password": PASSWORD, "role": "\x7f"}, "role"),
+    ("/api/v1/auth/guest", {"display_name": "Zo\u0000e"}, "display_name"),
+    ("/api/v1/auth/guest", {"display_name": "Zoe\ufdd0"}, "display_name"),
+    ("/api/v1/auth/guest", {"display_name": "Zoe\U0001ffff"}, "display_name"),
+    ("/api/v1/auth/refresh", {"refresh_token": "\u0000"}, "refresh_token"),
+    ("/api/v1/auth/login", {"hand\u0000le": "alice", "password": PASSWORD}, "hand\ufffdle"),
+    ("/api/v1/auth/guest", {"display_name": {"nested": ["ok", "no\u0000"]}}, "display_name"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), UNSTORABLE)
+async def test_unstorable_text_is_a_422_naming_the_field(
+    node: Node, path: str, body: dict[str, Any], field: str
+) -> None:
+    resp = await node.post(path, body)
+    status, code, details = await error_of(resp)
+    assert (status, code) == (422, "validation_failed")
+    assert any(name.startswith(field) for name in details["fields"]), details
+
+
+async def test_the_text_rule_holds_behind_a_bearer_token(node: Node) -> None:
+    guest = await (await node.post("/api/v1/auth/guest")).json()
+    resp = await node.post(
+        "/api/v1/auth/upgrade",
+        {"handle": "newbie", "password": PASSWORD, "display_name": "New\u0000bie"},
+        headers=bearer(guest["access_token"]),
+    )
+    status, code, details = await error_of(resp)
+    assert (status, code) == (422, "validation_failed") and "display_name" in details["fields"]
+
+
+async def test_a_lone_surrogate_escape_is_invalid_json_with_a_clear_message(node: Node) -> None:
+    for raw in (b'{"handle": "\\ud800", "password": "x"}', b'{"\\udfff": 1}'):
+        resp = await node.http.post(
+            node.url + "/api/v1/auth/login",
+            data=raw,
+            headers={"Content-Type": "application/json"},
+        )
+        body = await resp.json()
+        assert (resp.status, body["error"]["code"]) == (400, "invalid_json")
+        assert "surrogate" in body["error"]["message"]
+
+
+async def test_tab_newline_and_any_script_are_text(node: Node) -> None:
+    body = await register(node, "zoe", display_name="Zoë 日本")
+    assert body["user"]["display_name"] == "Zoë 日本"
+    resp = await node.post(
+        "/api/v1/auth/register", {"handle": "tabby", "password": "tab\there\nand 😀"}
+    )
+    assert resp.status == 201
+
+
+# --- Login throttling that does not lock the owner out --------------------------------
+
+
+def _from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+def _hold_the_window(node: Node) -> None:
+    """Limits count in fixed one-minute windows: pin the node's window clock to the start
+    of one so the test cannot straddle two."""
+    node.app[ratelimit.CLOCK].fixed = 60.0 * (time.time() // 60) + 0.5
+
+
+async def test_failures_from_one_address_do_not_lock_out_the_owner(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    proxied = settings.replace(server={"trust_forwarded_for": True})
+    runner, node = await start_node(proxied, database, redis_url)
+    try:
+        await register(node)
+        _hold_the_window(node)
+        wrong = {"handle": "alice", "password": "not the password"}
+        for _ in range(10):  # limits.auth_per_account_per_minute
+            resp = await node.post("/api/v1/auth/login", wrong, headers=_from("203.0.113.1"))
+            assert resp.status == 401
+        resp = await node.post("/api/v1/auth/login", wrong, headers=_from("203.0.113.1"))
+        status, code, details = await error_of(resp)
+        assert (status, code) == (429, "rate_limited") and details["bucket"] == "auth.account"
+        assert 1 <= int(resp.headers["Retry-After"]) <= 60
+        # The owner, somewhere else, signs in.
+        resp = await node.post(
+            "/api/v1/auth/login",
+            {"handle": "alice", "password": PASSWORD},
+            headers=_from("198.51.100.7"),
+        )
+        assert resp.status == 200, await resp.text()
+    finally:
+        await node.http.close()
+        await runner.cleanup()
+
+
+async def test_a_handle_has_a_ceiling_over_all_addresses(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    tight = settings.replace(
+        server={"trust_forwarded_for": True}, limits={"auth_per_handle_per_minute": 3}
+    )
+    runner, node = await start_node(tight, database, redis_url)
+    try:
+        await register(node)
+        _hold_the_window(node)
+        wrong = {"handle": "alice", "password": "not the password"}
+        for i in range(3):
+            resp = await node.post("/api/v1/auth/login", wrong, headers=_from(f"203.0.113.{i}"))
+            assert resp.status == 401
+        resp = await node.post("/api/v1/auth/login", wrong, headers=_from("203.0.113.99"))
+        status, code, details = await error_of(resp)
+        assert (status, code) == (429, "rate_limited") and details["bucket"] == "auth.handle"
+        assert "Retry-After" in resp.headers
+    finally:
+        await node.http.close()
+        await runner.cleanup()
+
+
+# --- Upgrading rotates the session ----------------------------------------------------
+
+
+async def test_upgrade_ends_the_guest_session_and_starts_a_new_one(node: Node) -> None:
+    guest = await (await node.post("/api/v1/auth/guest")).json()
+    resp = await node.post(
+        "/api/v1/auth/upgrade",
+        {"handle": "newbie", "password": PASSWORD},
+        headers=bearer(guest["access_token"]),
+    )
+    assert resp.status == 200
+    up = await resp.json()
+    assert up["refresh_token"] != guest["refresh_token"]
+    # The guest's tokens are dead: the refresh token and the access token.
+    resp = await node.post("/api/v1/auth/refresh", {"refresh_token": guest["refresh_token"]})
+    assert (await error_of(resp))[0] == 401
+    resp = await node.get("/api/v1/auth/me", headers=bearer(guest["access_token"]))
+    assert (await error_of(resp))[:2] == (401, "session_revoked")
+    # The new session works and refreshes.
+    me = await node.get("/api/v1/auth/me", headers=bearer(up["access_token"]))
+    assert me.status == 200 and (await me.json())["guest"] is False
+    resp = await node.post("/api/v1/auth/refresh", {"refresh_token": up["refresh_token"]})
+    assert resp.status == 200
+
+
+# --- Headers of token answers ---------------------------------------------------------
+
+
+async def test_token_answers_are_not_cached_and_list_every_field(node: Node) -> None:
+    resp = await node.post("/api/v1/auth/guest")
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    body = await resp.json()
+    assert set(body) == {
+        "access_token",
+        "refresh_token",
+        "token_type",
+        "expires_in",
+        "refresh_expires_in",
+        "user",
+    }
+    assert set(body["user"]) == {"id", "handle", "display_name", "role", "guest", "created_at"}
+
+
+async def test_a_digits_only_handle_needs_a_display_name(node: Node) -> None:
+    resp = await node.post("/api/v1/auth/register", {"handle": "12345", "password": PASSWORD})
+    status, code, details = await error_of(resp)
+    assert (status, code) == (422, "validation_failed") and "display_name" in details["fields"]
+    await register(node, "12345", display_name="Number Fan")

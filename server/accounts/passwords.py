@@ -7,6 +7,8 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from server.text import text_problem
+
 _hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
 _DUMMY = _hasher.hash("a password nobody has")
 
@@ -15,7 +17,10 @@ MAX_LENGTH = 128
 
 
 def password_problem(password: str, handle: str | None = None) -> str | None:
-    """Why a new password is not acceptable, or None."""
+    """Why a new password is not acceptable, or None.  Passwords follow the text rule
+    like any text (a NUL or a lone surrogate could not be typed again, or be hashed)."""
+    if problem := text_problem(password):
+        return problem
     if len(password) < MIN_LENGTH:
         return f"must be at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
@@ -34,8 +39,8 @@ async def hash_password(password: str) -> str:
 def _verify(stored: str | None, password: str) -> bool:
     try:
         return _hasher.verify(stored or _DUMMY, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
+        return False  # UnicodeEncodeError: a lone surrogate, which no stored password holds
 
 
 async def verify_password(stored: str | None, password: str) -> bool:

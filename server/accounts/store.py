@@ -1,4 +1,8 @@
-"""SQL for users, refresh tokens and the audit log (asyncpg)."""
+"""SQL for users, refresh tokens and the audit log (asyncpg).
+
+Lookups (:func:`user_by_handle`, :func:`user_by_id`, :func:`upgrade_guest`) only find live
+accounts: neither deleted nor disabled, so a disabled account cannot sign in or refresh.
+"""
 
 from __future__ import annotations
 
@@ -48,9 +52,13 @@ class User:
 
 
 _USER_COLS = "id, handle, display_name, role, is_guest, password_hash, created_at"
+_LIVE = "deleted_at IS NULL AND disabled_at IS NULL"
+DELETED_NAME = "Deleted player"
+PSEUDONYM_PREFIX = "deleted:"  # the player id a deleted user's seats are given, per match
+_EMPTY_EDIT_LOG = b"\x90"  # msgpack []
 
 
-async def token_secret(pool: asyncpg.Pool) -> bytes:
+async def token_secret(pool: asyncpg.Pool | asyncpg.Connection) -> bytes:
     """The access-token signing key shared by every node (created on first use)."""
     await pool.execute(
         "INSERT INTO app_secrets (name, value) VALUES ('access_token_key', $1) "
@@ -61,6 +69,20 @@ async def token_secret(pool: asyncpg.Pool) -> bytes:
         "SELECT value FROM app_secrets WHERE name = 'access_token_key'"
     )
     return value
+
+
+async def previous_token_secrets(pool: asyncpg.Pool | asyncpg.Connection) -> list[bytes]:
+    """Signing keys still accepted while tokens they signed may live (key rotation).
+
+    Rotating: rename the row ``access_token_key`` to ``access_token_key.previous`` (after
+    deleting an older ``.previous``) and restart the nodes one by one; the first to start
+    creates a new current key and verifies tokens of the previous one (their ``kid``
+    names it).  Delete ``.previous`` once ``server.access_token_seconds`` have passed.
+    """
+    rows = await pool.fetch(
+        "SELECT value FROM app_secrets WHERE name = 'access_token_key.previous'"
+    )
+    return [bytes(r["value"]) for r in rows]
 
 
 async def create_user(
@@ -90,7 +112,7 @@ async def create_user(
 
 async def user_by_handle(conn: asyncpg.Connection | asyncpg.Pool, handle: str) -> User | None:
     row = await conn.fetchrow(
-        f"SELECT {_USER_COLS} FROM users WHERE lower(handle) = lower($1) AND deleted_at IS NULL",
+        f"SELECT {_USER_COLS} FROM users WHERE lower(handle) = lower($1) AND {_LIVE}",
         handle,
     )
     return None if row is None else User.from_row(row)
@@ -98,7 +120,7 @@ async def user_by_handle(conn: asyncpg.Connection | asyncpg.Pool, handle: str) -
 
 async def user_by_id(conn: asyncpg.Connection | asyncpg.Pool, user_id: str) -> User | None:
     row = await conn.fetchrow(
-        f"SELECT {_USER_COLS} FROM users WHERE id = $1 AND deleted_at IS NULL", uuid.UUID(user_id)
+        f"SELECT {_USER_COLS} FROM users WHERE id = $1 AND {_LIVE}", uuid.UUID(user_id)
     )
     return None if row is None else User.from_row(row)
 
@@ -116,7 +138,7 @@ async def upgrade_guest(
         row = await conn.fetchrow(
             f"UPDATE users SET handle = $2, password_hash = $3, is_guest = false, "
             f"display_name = coalesce($4, display_name), updated_at = now() "
-            f"WHERE id = $1 AND is_guest AND deleted_at IS NULL RETURNING {_USER_COLS}",
+            f"WHERE id = $1 AND is_guest AND {_LIVE} RETURNING {_USER_COLS}",
             uuid.UUID(user_id),
             handle,
             password_hash,
@@ -192,3 +214,101 @@ async def audit(
         request_id,
         ip,
     )
+
+
+async def disable_user(conn: asyncpg.Connection | asyncpg.Pool, user_id: str) -> datetime | None:
+    """Disable an account and revoke its refresh tokens; when it was disabled (the first
+    time), or None when there is no such (undeleted) account."""
+    try:
+        uid = uuid.UUID(user_id)
+    except ValueError:
+        return None
+    disabled: datetime | None = await conn.fetchval(
+        "UPDATE users SET disabled_at = coalesce(disabled_at, now()), updated_at = now() "
+        "WHERE id = $1 AND deleted_at IS NULL RETURNING disabled_at",
+        uid,
+    )
+    if disabled is not None:
+        await conn.execute(
+            "UPDATE refresh_tokens SET revoked_at = now() "
+            "WHERE user_id = $1 AND revoked_at IS NULL",
+            uid,
+        )
+    return disabled
+
+
+async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
+    """Delete an account's personal data; the number of matches it played, or None when
+    there is no such account.  Call inside a transaction.
+
+    What goes: handle, password, display name (the row stays as a tombstone named
+    ``Deleted player`` so audit entries keep their actor), refresh tokens (with their IP
+    and user agent), the current rating and the rating history, the text and edit log of
+    every piece the user wrote, the AI's rationale and suggestions on it, and the replays of
+    the user's matches (a replay is the match's input log, keystrokes included, and cannot
+    be re-run without them).  What stays, for the other players: every match row, the
+    seats, ranks, scores and trait scores (the user's seat under a random per-match
+    pseudonym ``deleted:<hex>`` with no account), and the reviews (those the user wrote
+    are part of the recipients' portfolios; they were shown anonymously and stay so).
+    """
+    uid = uuid.UUID(user_id)
+    found = await conn.fetchval(
+        "SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", uid
+    )
+    if found is None:
+        return None
+    player = str(uid)
+    matches: list[uuid.UUID] = [
+        r["match_id"]
+        for r in await conn.fetch("SELECT match_id FROM seats WHERE player_id = $1", player)
+    ]
+    pseudonyms = [PSEUDONYM_PREFIX + secrets.token_hex(8) for _ in matches]
+    mapping = "unnest($2::uuid[], $3::text[]) AS m (match_id, pseudo)"
+    args = (player, matches, pseudonyms)
+    await conn.execute(
+        "INSERT INTO seats (match_id, player_id, user_id, alias, is_bot, rank, score, writing, "
+        "review, left_match, dropped) "
+        "SELECT s.match_id, m.pseudo, NULL, s.alias, s.is_bot, s.rank, s.score, s.writing, "
+        f"s.review, s.left_match, s.dropped FROM seats s JOIN {mapping} "
+        "ON s.match_id = m.match_id WHERE s.player_id = $1",
+        *args,
+    )
+    await conn.execute(
+        f"UPDATE submissions x SET player_id = m.pseudo, text = '', edit_log = $4, "
+        f"moderation = NULL FROM {mapping} WHERE x.match_id = m.match_id AND x.player_id = $1",
+        *args,
+        _EMPTY_EDIT_LOG,
+    )
+    await conn.execute(
+        f"UPDATE piece_scores x SET player_id = m.pseudo, rationale = '', "
+        f"suggestions = '[]'::jsonb FROM {mapping} "
+        "WHERE x.match_id = m.match_id AND x.player_id = $1",
+        *args,
+    )
+    await conn.execute(
+        f"UPDATE scores x SET player_id = m.pseudo FROM {mapping} "
+        "WHERE x.match_id = m.match_id AND x.player_id = $1",
+        *args,
+    )
+    await conn.execute(
+        "UPDATE reviews x SET "
+        "reviewer_id = CASE WHEN x.reviewer_id = $1 THEN m.pseudo ELSE x.reviewer_id END, "
+        "writer_id = CASE WHEN x.writer_id = $1 THEN m.pseudo ELSE x.writer_id END "
+        f"FROM {mapping} WHERE x.match_id = m.match_id "
+        "AND (x.reviewer_id = $1 OR x.writer_id = $1)",
+        *args,
+    )
+    await conn.execute("DELETE FROM seats WHERE player_id = $1", player)
+    await conn.execute("DELETE FROM replays WHERE match_id = ANY($1::uuid[])", matches)
+    await conn.execute(
+        "DELETE FROM rating_history WHERE user_id = $1 OR player_id = $2", uid, player
+    )
+    await conn.execute("DELETE FROM ratings WHERE user_id = $1", uid)
+    await conn.execute("DELETE FROM refresh_tokens WHERE user_id = $1", uid)
+    await conn.execute(
+        "UPDATE users SET handle = NULL, password_hash = NULL, display_name = $2, "
+        "deleted_at = now(), updated_at = now() WHERE id = $1",
+        uid,
+        DELETED_NAME,
+    )
+    return len(matches)

@@ -1,32 +1,52 @@
-"""Access tokens (signed, short-lived, stateless) and refresh tokens (opaque, stored hashed).
+"""Access tokens (JWT, signed, short-lived, stateless) and refresh tokens (opaque, hashed).
 
-An access token is ``v1.<payload>.<signature>``: the payload is base64url JSON with the
-user id ``sub``, ``role``, ``guest``, the session (refresh family) ``sid``, ``iat`` and
-``exp``; the signature is HMAC-SHA256 over ``v1.<payload>`` with the server secret.  A
-refresh token is 32 random bytes (base64url); only its SHA-256 is stored.
+An access token is a JWT (RFC 7519, compact form) signed with HMAC-SHA256 (``HS256``):
+
+- header ``{"alg": "HS256", "typ": "JWT", "kid": <key id>}``; the key id names the
+  signing key (``k`` + the first 16 hex digits of the key's SHA-256), so every node and the
+  bot pool derive the same id from the same secret and a verifier picks the key by it;
+- claims, all required: ``sub`` (user id, or ``bot:<n>``), ``role``, ``guest`` (boolean),
+  ``sid`` (the session: the refresh-token family), ``iat`` and ``exp`` (integer epoch
+  seconds).  Expired means ``now >= exp``, with no leeway.
+
+:meth:`TokenSigner.verify` is total: any ``str`` or ``bytes`` ends in claims or in
+:class:`TokenError` with code ``invalid_token`` or ``token_expired``.  Only ``HS256`` is
+accepted (``none`` and every other algorithm are refused), only with a known key id.  Key
+rotation: a signer signs with its current key and also verifies with the ``previous`` keys
+it was given (see ``server.accounts.store.previous_token_secrets``).
+
+A refresh token is 32 random bytes (base64url); only its SHA-256 is stored.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
-import hmac
+import re
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-import orjson
+import jwt
 
 from server.types import UserId
 
-_PREFIX = "v1"
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("sub", "role", "guest", "sid", "iat", "exp")
+MAX_TOKEN_CHARS = 4096  # ours are ~350; anything longer is not worth parsing
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_INVALID = "invalid_token"
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def key_id(secret: bytes) -> str:
+    """The ``kid`` of a signing key: derived from the key, so every process agrees on it."""
+    return "k" + hashlib.sha256(secret).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +67,34 @@ class TokenError(Exception):
         self.code = code
 
 
-class TokenSigner:
-    def __init__(self, secret: bytes) -> None:
-        if len(secret) < 32:
-            raise ValueError("the token secret must be at least 32 bytes")
-        self._secret = secret
+def _invalid(message: str) -> TokenError:
+    return TokenError(_INVALID, message)
 
-    def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
+
+def _text(payload: Mapping[str, Any], name: str) -> str:
+    value = payload[name]
+    if not isinstance(value, str) or not value:
+        raise _invalid(f"the access token claim {name!r} must be a non-empty string")
+    return value
+
+
+def _integer(payload: Mapping[str, Any], name: str) -> int:
+    value = payload[name]
+    if type(value) is not int:  # not a float, not a bool
+        raise _invalid(f"the access token claim {name!r} must be an integer")
+    return value
+
+
+class TokenSigner:
+    """Signs access tokens with the current key; verifies them with it or a previous one."""
+
+    def __init__(self, secret: bytes, previous: Iterable[bytes] = ()) -> None:
+        keys = [secret, *previous]
+        if any(len(k) < 32 for k in keys):
+            raise ValueError("a token secret must be at least 32 bytes")
+        self._secret = secret
+        self.kid = key_id(secret)
+        self._keys: dict[str, bytes] = {key_id(k): k for k in reversed(keys)}
 
     def issue(self, claims: AccessClaims) -> str:
         payload = {
@@ -65,31 +105,72 @@ class TokenSigner:
             "iat": claims.issued_at,
             "exp": claims.expires_at,
         }
-        body = f"{_PREFIX}.{_b64(orjson.dumps(payload))}"
-        return f"{body}.{self._sign(body)}"
+        return jwt.encode(payload, self._secret, algorithm=ALGORITHM, headers={"kid": self.kid})
 
-    def verify(self, token: str, now: float) -> AccessClaims:
-        parts = token.split(".")
-        if len(parts) != 3 or parts[0] != _PREFIX:
-            raise TokenError("invalid_token", "the access token is malformed")
-        body = f"{parts[0]}.{parts[1]}"
-        if not hmac.compare_digest(self._sign(body), parts[2]):
-            raise TokenError("invalid_token", "the access token signature does not match")
+    def verify(self, token: str | bytes, now: float) -> AccessClaims:
+        """The claims of a valid token at time ``now``; :class:`TokenError` otherwise."""
+        text = _compact(token)
         try:
-            p = orjson.loads(_unb64(parts[1]))
-            claims = AccessClaims(
-                user_id=UserId(str(p["sub"])),
-                role=str(p["role"]),
-                guest=bool(p["guest"]),
-                session_id=str(p["sid"]),
-                issued_at=int(p["iat"]),
-                expires_at=int(p["exp"]),
+            kid = jwt.get_unverified_header(text).get("kid")
+            key = self._keys.get(kid) if isinstance(kid, str) else None
+            if key is None:
+                raise _invalid("the access token is signed with an unknown key")
+            payload = jwt.decode(
+                text,
+                key,
+                algorithms=[ALGORITHM],
+                leeway=0,
+                # exp is checked below against ``now`` (the caller's clock), not PyJWT's.
+                options={
+                    "require": list(REQUIRED_CLAIMS),
+                    "verify_signature": True,
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                },
             )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise TokenError("invalid_token", "the access token payload is malformed") from exc
+        except TokenError:
+            raise
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError, binascii.Error) as exc:
+            raise _invalid("the access token is malformed or its signature does not match") from (
+                exc
+            )
+        claims = _claims(payload)
         if now >= claims.expires_at:
             raise TokenError("token_expired", "the access token has expired; refresh it")
         return claims
+
+
+def _compact(token: object) -> str:
+    """The token as ASCII text in the JWT compact form, or ``invalid_token``."""
+    if isinstance(token, bytes | bytearray | memoryview):
+        try:
+            token = bytes(token).decode("ascii")
+        except UnicodeDecodeError:
+            raise _invalid("the access token is malformed") from None
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        raise _invalid("the access token is malformed")
+    if not token.isascii() or not _COMPACT.fullmatch(token):
+        raise _invalid("the access token is malformed")
+    return token
+
+
+def _claims(payload: Any) -> AccessClaims:
+    if not isinstance(payload, dict):
+        raise _invalid("the access token payload is malformed")
+    guest = payload["guest"]
+    if not isinstance(guest, bool):
+        raise _invalid("the access token claim 'guest' must be a boolean")
+    return AccessClaims(
+        user_id=UserId(_text(payload, "sub")),
+        role=_text(payload, "role"),
+        guest=guest,
+        session_id=_text(payload, "sid"),
+        issued_at=_integer(payload, "iat"),
+        expires_at=_integer(payload, "exp"),
+    )
 
 
 def new_refresh_token() -> tuple[str, bytes]:

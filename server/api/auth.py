@@ -3,7 +3,14 @@
 Access tokens live ``server.access_token_seconds`` (15 min); refresh tokens
 ``server.refresh_token_seconds`` (7 days) and are rotated on every use.  Presenting a
 refresh token that was already used revokes its whole family (the session): whoever stole
-it and whoever still holds the newer one are both logged out.
+it and whoever still holds the newer one are both logged out.  Upgrading a guest starts
+a new session and ends the guest's (its tokens were issued to an account that no longer
+exists in that form).
+
+Logins are throttled per address (``limits.auth_per_ip_per_minute``), per handle from one
+address (``limits.auth_per_account_per_minute``) and per handle from everywhere
+(``limits.auth_per_handle_per_minute``, much higher): a stranger guessing passwords from
+a few addresses uses up their own buckets, not the owner's.
 """
 
 from __future__ import annotations
@@ -24,12 +31,12 @@ from server.accounts.names import (
 )
 from server.accounts.passwords import hash_password, password_problem, verify_password
 from server.accounts.tokens import AccessClaims, new_refresh_token, refresh_hash
-from server.api.session import authenticate, revoked_key
+from server.api.session import authenticate, revoke_session
 from server.errors import Conflict, Forbidden, Unauthorized
 from server.http import ratelimit
 from server.http.body import Fields, json_body
 from server.http.middleware import client_ip, request_id
-from server.http.openapi import Api, Schema
+from server.http.openapi import Api, Schema, text_schema
 from server.http.state import PG, REDIS, SETTINGS, SIGNER
 from server.types import UserId
 
@@ -39,6 +46,7 @@ SELF_SERVICE_ROLES = ("player", "teacher")  # admins are made by an operator, no
 
 _USER: Schema = {
     "type": "object",
+    "required": ["id", "handle", "display_name", "role", "guest", "created_at"],
     "properties": {
         "id": {"type": "string", "format": "uuid"},
         "handle": {"type": ["string", "null"]},
@@ -50,48 +58,117 @@ _USER: Schema = {
 }
 _TOKENS: Schema = {
     "type": "object",
-    "required": ["access_token", "refresh_token", "token_type", "expires_in", "user"],
+    "required": [
+        "access_token",
+        "refresh_token",
+        "token_type",
+        "expires_in",
+        "refresh_expires_in",
+        "user",
+    ],
     "properties": {
         "access_token": {"type": "string"},
         "refresh_token": {"type": "string"},
         "token_type": {"const": "Bearer"},
-        "expires_in": {"type": "integer"},
+        "expires_in": {"type": "integer", "description": "access token lifetime, seconds"},
+        "refresh_expires_in": {
+            "type": "integer",
+            "description": "refresh token lifetime, seconds",
+        },
         "user": _USER,
     },
+}
+# What the schema can say of the rules in server/accounts/names.py and passwords.py; the
+# rest (blocklist, reserved names, letters of any script) is in the descriptions.
+_NEW_HANDLE: Schema = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{2,23}$",
+    "description": "3–24 letters, digits, '_', '.' or '-', starting with a letter or "
+    "digit; unique without regard to case; not on the blocklist or reserved list",
+}
+_NEW_PASSWORD: Schema = text_schema(
+    "8–128 characters, not only spaces, not the handle", minLength=8, maxLength=128
+)
+_DISPLAY_NAME: Schema = {
+    "type": "string",
+    "minLength": 2,
+    "maxLength": 32,
+    "pattern": "^[\\p{N}\\p{M} _.'-]*\\p{L}[\\p{L}\\p{N}\\p{M} _.'-]*$",
+    "description": "2–32 characters once trimmed (and NFC-normalised): letters of any "
+    "script, digits, nonspacing marks, spaces and - _ . ' only, at least one letter, no "
+    "double spaces; not on the blocklist or reserved list",
 }
 _CREDENTIALS: Schema = {
     "type": "object",
     "required": ["handle", "password"],
     "additionalProperties": False,
     "properties": {
-        "handle": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{2,23}$"},
-        "password": {"type": "string", "minLength": 8, "maxLength": 128},
+        "handle": text_schema("the handle (any case)", maxLength=64),
+        "password": text_schema("the password", maxLength=1024),
     },
 }
 _REGISTER: Schema = {
-    **_CREDENTIALS,
+    "type": "object",
+    "required": ["handle", "password"],
+    "additionalProperties": False,
     "properties": {
-        **_CREDENTIALS["properties"],
-        "display_name": {"type": "string", "minLength": 2, "maxLength": 32},
-        "role": {"type": "string", "enum": list(SELF_SERVICE_ROLES)},
+        "handle": _NEW_HANDLE,
+        "password": _NEW_PASSWORD,
+        "display_name": _DISPLAY_NAME,
+        "role": {"type": "string", "enum": list(SELF_SERVICE_ROLES), "default": "player"},
+    },
+    # Without a display_name the handle is the display name, which needs a letter.
+    "anyOf": [
+        {"required": ["display_name"]},
+        {"properties": {"handle": {"pattern": "[A-Za-z]"}}},
+    ],
+}
+_UPGRADE: Schema = {
+    "type": "object",
+    "required": ["handle", "password"],
+    "additionalProperties": False,
+    "properties": {
+        "handle": _NEW_HANDLE,
+        "password": _NEW_PASSWORD,
+        "display_name": {**_DISPLAY_NAME, "description": "default: the guest's name"},
     },
 }
-_BAD = ("malformed body or fields", None)
-_LIMITED = ("rate limited; see Retry-After", None)
+_LIMITED = ("rate limited; see Retry-After and details.bucket", None)
 
 
 async def _auth_rate_limit(request: web.Request) -> None:
     limits = request.app[SETTINGS].limits
-    await ratelimit.hit(
-        request.app[REDIS], "auth.ip", client_ip(request), limits.auth_per_ip_per_minute
+    await ratelimit.limit(
+        request.app,
+        request.app[REDIS],
+        "auth.ip",
+        client_ip(request),
+        limits.auth_per_ip_per_minute,
     )
 
 
-async def _account_rate_limit(request: web.Request, handle: str) -> None:
-    limits = request.app[SETTINGS].limits
-    await ratelimit.hit(
-        request.app[REDIS], "auth.account", handle.lower(), limits.auth_per_account_per_minute
+async def _login_rate_limit(request: web.Request, handle: str) -> None:
+    """Sign-ins for one handle: from this address first, then from everywhere.  An
+    address over its own limit is refused before it spends any of the handle's."""
+    limits, redis = request.app[SETTINGS].limits, request.app[REDIS]
+    handle = handle.lower()
+    await ratelimit.limit(
+        request.app,
+        redis,
+        "auth.account",
+        f"{handle}@{client_ip(request)}",
+        limits.auth_per_account_per_minute,
+        per="handle from this address",
     )
+    await ratelimit.limit(
+        request.app, redis, "auth.handle", handle, limits.auth_per_handle_per_minute, "handle"
+    )
+
+
+async def _end_session(request: web.Request, family: uuid.UUID, reason: str) -> None:
+    """Revoke a session: its refresh tokens (PostgreSQL), its access tokens and sockets."""
+    await store.revoke_family(request.app[PG], family)
+    await revoke_session(request.app, str(family), reason)
 
 
 async def _issue(
@@ -167,11 +244,8 @@ async def _audit(request: web.Request, action: str, actor: str | None, **details
     request=_REGISTER,
     responses={
         201: ("account created, signed in", _TOKENS),
-        400: _BAD,
+        403: ("role admin asked for (forbidden_role)", None),
         409: ("handle taken", None),
-        413: _BAD,
-        415: _BAD,
-        422: _BAD,
         429: _LIMITED,
     },
 )
@@ -215,10 +289,7 @@ async def register(request: web.Request) -> web.Response:
     request=_CREDENTIALS,
     responses={
         200: ("signed in", _TOKENS),
-        400: _BAD,
         401: ("wrong handle or password", None),
-        415: _BAD,
-        422: _BAD,
         429: _LIMITED,
     },
 )
@@ -229,7 +300,7 @@ async def login(request: web.Request) -> web.Response:
     password = f.string("password", max_len=1024)
     f.done()
     assert handle is not None and password is not None
-    await _account_rate_limit(request, handle)
+    await _login_rate_limit(request, handle)
     user = await store.user_by_handle(request.app[PG], handle)
     ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
@@ -246,13 +317,12 @@ async def login(request: web.Request) -> web.Response:
     request={
         "type": "object",
         "required": ["refresh_token"],
-        "properties": {"refresh_token": {"type": "string"}},
+        "additionalProperties": False,
+        "properties": {"refresh_token": text_schema("a refresh token", maxLength=256)},
     },
     responses={
         200: ("new tokens; the old refresh token is spent", _TOKENS),
-        400: _BAD,
         401: ("invalid, expired or reused refresh token", None),
-        422: _BAD,
         429: _LIMITED,
     },
 )
@@ -279,8 +349,7 @@ async def refresh(request: web.Request) -> web.Response:
             await store.mark_refresh_used(conn, row["id"])
             user = await store.user_by_id(conn, str(row["user_id"]))
     if reused is not None:
-        ttl = request.app[SETTINGS].server.access_token_seconds
-        await request.app[REDIS].set(revoked_key(str(row["family_id"])), "reuse", ex=ttl)
+        await revoke_session(request.app, str(row["family_id"]), "refresh_reuse")
         await _audit(request, "session.refresh_reuse", reused, family=str(row["family_id"]))
         raise Unauthorized(
             "this refresh token was already used; the session is revoked, sign in again",
@@ -297,15 +366,16 @@ async def refresh(request: web.Request) -> web.Response:
     summary="End this session (all its tokens)",
     tag="auth",
     auth=True,
-    responses={204: ("logged out", None), 401: ("not signed in", None)},
+    request={"type": "object", "description": "ignored"},
+    body_required=False,
+    responses={204: ("logged out", None)},
 )
 async def logout(request: web.Request) -> web.Response:
     claims = await authenticate(request)
     await json_body(request, optional=True)
     family = uuid.UUID(claims.session_id)
     await store.revoke_family(request.app[PG], family)
-    ttl = request.app[SETTINGS].server.access_token_seconds
-    await request.app[REDIS].set(revoked_key(claims.session_id), "logout", ex=ttl)
+    await revoke_session(request.app, claims.session_id, "logout")
     await _audit(request, "user.logout", claims.user_id)
     return web.Response(status=204)
 
@@ -315,11 +385,16 @@ async def logout(request: web.Request) -> web.Response:
     "/api/v1/auth/guest",
     summary="Start playing as a guest",
     tag="auth",
-    request={"type": "object", "properties": {"display_name": {"type": "string"}}},
+    request={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "display_name": {**_DISPLAY_NAME, "description": "default: a generated name"}
+        },
+    },
+    body_required=False,
     responses={
         201: ("guest account created, signed in", _TOKENS),
-        400: _BAD,
-        422: _BAD,
         429: _LIMITED,
     },
 )
@@ -351,12 +426,10 @@ async def guest(request: web.Request) -> web.Response:
     summary="Turn a guest into a full account",
     tag="auth",
     auth=True,
-    request=_CREDENTIALS,
+    request=_UPGRADE,
     responses={
-        200: ("upgraded; new tokens", _TOKENS),
-        401: ("not signed in", None),
+        200: ("upgraded; new tokens of a new session, the guest's session is ended", _TOKENS),
         409: ("not a guest, or handle taken", None),
-        422: _BAD,
     },
 )
 async def upgrade(request: web.Request) -> web.Response:
@@ -385,8 +458,9 @@ async def upgrade(request: web.Request) -> web.Response:
     )
     if user is None:
         raise Conflict(f"the handle {handle!r} is taken", code="handle_taken")
-    await _audit(request, "user.upgrade", user.id)
-    return await _issue(request, user, family=uuid.UUID(claims.session_id))
+    await _end_session(request, uuid.UUID(claims.session_id), "upgrade")
+    await _audit(request, "user.upgrade", user.id, ended_session=claims.session_id)
+    return await _issue(request, user)
 
 
 @api.route(
@@ -395,7 +469,7 @@ async def upgrade(request: web.Request) -> web.Response:
     summary="The signed-in account",
     tag="auth",
     auth=True,
-    responses={200: ("the account", _USER), 401: ("not signed in", None)},
+    responses={200: ("the account", _USER)},
 )
 async def me(request: web.Request) -> web.Response:
     claims = await authenticate(request)

@@ -51,8 +51,10 @@ def from_api_error(exc: ApiError, request_id: str) -> web.Response:
 def from_http_exception(exc: web.HTTPException, request_id: str, max_body: int) -> web.Response:
     code, message = _HTTP_CODES.get(exc.status, ("http_error", exc.reason))
     details: dict[str, Any] = {}
+    headers: dict[str, str] = {}
     if exc.status == 413:
         details["max_bytes"] = max_body
     if exc.status == 405 and isinstance(exc, web.HTTPMethodNotAllowed):
         details["allowed"] = sorted(exc.allowed_methods)
-    return error_response(exc.status, code, message, request_id, details)
+        headers["Allow"] = ", ".join(details["allowed"])
+    return error_response(exc.status, code, message, request_id, details, headers)

@@ -1,4 +1,8 @@
-"""The request pipeline: request id and log binding, errors in one shape, metrics, limits."""
+"""The request pipeline: request id and log binding, errors in one shape, metrics, limits.
+
+Every answer also carries the headers of :func:`response_headers` (set as the response
+is prepared, so WebSocket handshakes and streamed answers get them too).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import time
 import uuid
 
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from server.errors import ApiError, PayloadTooLarge
 from server.http import ratelimit
+from server.http.body import ClientAborted
 from server.http.errors import error_response, from_api_error, from_http_exception
 from server.http.state import METRICS, REDIS, REQUEST_ID, SETTINGS
 
@@ -48,6 +53,16 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     resp: web.StreamResponse
     try:
         resp = await handler(request)
+    except ClientAborted as exc:
+        # Nobody is left to answer: count it, say so briefly, no traceback, no 5xx.
+        route = _route_name(request)
+        request.app[METRICS].counter(
+            "quill_http_client_aborts_total",
+            "requests whose client went away before its body arrived",
+            ("route", "method"),
+        ).inc(route=route, method=request.method)
+        log.info("http_client_aborted", request_id=rid, route=route, reason=str(exc))
+        return web.Response(status=499)  # never sent: the connection is gone
     except ApiError as exc:
         resp = from_api_error(exc, rid)
     except web.HTTPException as exc:
@@ -70,8 +85,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     metrics.histogram(
         "quill_http_request_seconds", "HTTP request latency by route", ("route", "method")
     ).observe(elapsed, route=route, method=request.method)
-    if not resp.prepared:
-        resp.headers["X-Request-ID"] = rid
+    if resp.status == 408 and not resp.prepared:
+        resp.force_close()  # "Connection: close": the rest of a slow body is not awaited
     log.info(
         "http_request",
         request_id=rid,
@@ -81,6 +96,20 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         ms=round(elapsed * 1000, 2),
     )
     return resp
+
+
+async def response_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: what every answer says about itself.
+
+    ``Server`` names no software version; ``nosniff`` on everything; nothing under
+    ``/api/`` may be kept by a cache (answers hold tokens or one account's data).
+    """
+    response.headers[hdrs.SERVER] = "Quill"
+    response.headers[hdrs.X_CONTENT_TYPE_OPTIONS] = "nosniff"
+    if request.path.startswith("/api/"):
+        response.headers.setdefault(hdrs.CACHE_CONTROL, "no-store")
+    if rid := request.get(REQUEST_ID):
+        response.headers.setdefault("X-Request-ID", rid)
 
 
 @web.middleware
@@ -94,7 +123,11 @@ async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
             details={"max_bytes": settings.limits.max_body_bytes},
         )
     if request.path.startswith("/api/"):
-        await ratelimit.hit(
-            request.app[REDIS], "api.ip", client_ip(request), settings.limits.api_per_ip_per_minute
+        await ratelimit.limit(
+            request.app,
+            request.app[REDIS],
+            "api.ip",
+            client_ip(request),
+            settings.limits.api_per_ip_per_minute,
         )
     return await handler(request)

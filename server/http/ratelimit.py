@@ -2,7 +2,9 @@
 
 ``hit`` counts one request of ``subject`` in ``bucket`` for the current window and raises
 :class:`RateLimited` (429 with ``Retry-After``) past ``limit``.  A window is ``window_s``
-seconds aligned to the epoch; one INCR + EXPIRE in a pipeline per check.
+seconds aligned to the epoch; one INCR + EXPIRE in a pipeline per check.  Handlers call
+:func:`limit`, which reads the time from the app's :class:`WindowClock` so that tests
+can hold it still instead of waiting for a window to turn.
 """
 
 from __future__ import annotations
@@ -10,9 +12,23 @@ from __future__ import annotations
 import math
 import time
 
+from aiohttp import web
 from redis.asyncio import Redis
 
 from server.errors import RateLimited
+
+
+class WindowClock:
+    """Wall-clock seconds for the rate-limit windows; ``fixed`` pins them (tests)."""
+
+    def __init__(self) -> None:
+        self.fixed: float | None = None
+
+    def now(self) -> float:
+        return time.time() if self.fixed is None else self.fixed
+
+
+CLOCK = web.AppKey("rate_limit_clock", WindowClock)
 
 
 async def hit(
@@ -22,7 +38,10 @@ async def hit(
     limit: int,
     window_s: int = 60,
     now: float | None = None,
+    per: str | None = None,
 ) -> None:
+    """Count one request; ``per`` names the subject in the refusal (default: the
+    bucket's last word, e.g. "ip")."""
     now = time.time() if now is None else now
     window = int(now // window_s)
     key = f"quill:rl:{bucket}:{subject}:{window}"
@@ -33,7 +52,20 @@ async def hit(
     if int(count) > limit:
         retry_after = max(1, math.ceil((window + 1) * window_s - now))
         raise RateLimited(
-            f"too many requests: at most {limit} per {window_s} s for this {bucket.split('.')[-1]}",
+            f"too many requests: at most {limit} per {window_s} s "
+            f"for this {per or bucket.split('.')[-1]}",
             retry_after=retry_after,
             details={"bucket": bucket, "limit": limit, "window_s": window_s},
         )
+
+
+async def limit(
+    app: web.Application,
+    redis: Redis,
+    bucket: str,
+    subject: str,
+    limit: int,
+    per: str | None = None,
+) -> None:
+    """:func:`hit` at the app's clock."""
+    await hit(redis, bucket, subject, limit, now=app[CLOCK].now(), per=per)

@@ -45,6 +45,10 @@ GOING_AWAY = 1001
 POLICY = 1008
 TRY_AGAIN = 1013
 
+# Reasons of 1008 closes that a client acts on (docs/protocol.md, Connection lifecycle).
+SESSION_REVOKED = "session_revoked"  # logged out, refresh reuse, account deleted or disabled
+TOO_MANY_SOCKETS = "too_many_sockets"  # a newer socket of the account went over the cap
+
 
 def close_reason(text: str) -> bytes:
     data = text.encode()
@@ -66,12 +70,16 @@ class Connection:
         metrics: RealtimeMetrics,
         node_url: str,
         clock: Clock,
+        auth_session: str = "",
+        auth_issued_at: int = 0,
     ) -> None:
         self.id = secrets.token_hex(6)
         self.ws = ws
         self.codec = codec
         self.player = player
         self.role = role
+        self.auth_session = auth_session  # the access token's ``sid`` (revocations close it)
+        self.auth_issued_at = auth_issued_at  # the access token's ``iat``
         self.bucket = bucket
         self.node_url = node_url
         self.session_token: SessionToken | None = None

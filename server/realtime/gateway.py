@@ -15,6 +15,11 @@ refused frame gets an ``error``; ``Tuning.bad_frames_close`` in a row close with
 and :func:`server.realtime.handlers.dispatch`.  Frames above ``limits.frame_bytes`` are
 answered with ``frame_too_large``; above ``oversize_factor`` times that, aiohttp stops
 reading and the socket is closed with 1009 and a reason.
+
+Any string in ``?token=`` or the header is parsed totally (``TokenSigner.verify``): a
+garbage token is 401 ``invalid_token``, never a 500.  Once open, a socket is closed by
+the hub with 1008 ``session_revoked`` when its session is revoked, and with 1008
+``too_many_sockets`` when its account opens more than ``limits.sockets_per_account``.
 """
 
 from __future__ import annotations
@@ -148,6 +153,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         metrics=hub.metrics,
         node_url=_node_url(request),
         clock=hub.clock,
+        auth_session=claims.session_id,
+        auth_issued_at=claims.issued_at,
     )
     hub.add(conn)
     conn.start()

@@ -9,6 +9,18 @@ Built and started by :func:`server.realtime.lifecycle.realtime_context` (a
   later); :meth:`Hub.quickplay` is one human plus bot seats.
 - :meth:`Hub.shutdown` (``on_shutdown``) refuses new sockets and matches, checkpoints
   every match, and closes every socket with 1001; :meth:`Hub.close` is the last step.
+
+Revocations: from :meth:`Hub.start` on, the hub listens on the Redis channel
+``quill:revocations`` (``server.api.session``) and closes the sockets of a revoked session
+(or of every session of a deleted or disabled account) with 1008 ``session_revoked``.
+When the subscription is lost it subscribes again and re-checks every socket against the
+revoked keys, so a message published meanwhile is not missed; a revocation heard in the
+last minute also closes a socket whose handshake raced with it.
+
+Sockets per account: at most ``limits.sockets_per_account`` open sockets per account on
+this node (bots exempt); a new one beyond that closes the account's oldest with 1008
+``too_many_sockets``.  The cap is per node: a client spread over nodes (a player moving to
+the node of their match) may hold that many on each.
 """
 
 from __future__ import annotations
@@ -19,16 +31,26 @@ import random
 import secrets
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.connection import Connection as RedisConnection
 
 from server.ai.build import offline_engines
 from server.ai.content import load_prompts
 from server.ai.types import Engines, Prompt
+from server.api.session import (
+    REVOCATIONS,
+    Revocation,
+    revocation_holds,
+    revoked_key,
+    revoked_user_key,
+)
 from server.config import Settings
 from server.errors import QuillError
 from server.game import Match, MatchConfig, SeatSpec, replay
@@ -40,7 +62,13 @@ from server.metrics import Registry
 from server.protocol import events as ev
 from server.realtime.ai import AIService, OfflineFallback
 from server.realtime.clock import Clock
-from server.realtime.connection import GOING_AWAY, Connection
+from server.realtime.connection import (
+    GOING_AWAY,
+    POLICY,
+    SESSION_REVOKED,
+    TOO_MANY_SOCKETS,
+    Connection,
+)
 from server.realtime.metrics import RealtimeMetrics
 from server.realtime.runner import MatchRunner
 from server.realtime.sessions import SessionStore
@@ -53,6 +81,9 @@ log = structlog.get_logger("quill.realtime")
 
 ASSIGNED_MEMORY_S = 86_400  # how long a hosted assignment's id is remembered (dedupe)
 BOT_SKILL_STEP = 0.15  # bot n plays at default_skill + (n - 2) · step, within 0..1
+REVOCATION_POLL_S = 1.0  # how long one read of the revocation channel waits
+REVOCATION_RETRY_S = 1.0  # pause before subscribing again after losing the channel
+RECENT_REVOCATION_S = 60.0  # how long a heard revocation also refuses new sockets
 
 
 class Unavailable(QuillError):
@@ -105,6 +136,7 @@ class Hub:
         )
         self.runners: dict[MatchId, MatchRunner] = {}
         self.connections: set[Connection] = set()
+        self.by_player: dict[PlayerId, list[Connection]] = {}  # oldest socket first
         self.by_session: dict[SessionToken, Connection] = {}
         self.seated: dict[PlayerId, MatchId] = {}  # humans → the running match they sit in
         self.draining = False
@@ -114,11 +146,15 @@ class Hub:
         self.base_url = ""
         self._prompts: dict[str, Prompt] | None = None
         self._refresher: asyncio.Task[None] | None = None
+        self._revocations: asyncio.Task[None] | None = None
+        self._recent: dict[str, float] = {}  # "sid:<sid>" / "user:<id>" → heard at (loop time)
+        self._recent_order: deque[tuple[float, str]] = deque()
 
     # --- start -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Rebuild this node's matches from Redis, then keep live sessions alive."""
+        """Rebuild this node's matches from Redis, then keep live sessions alive and listen
+        for revocations (no socket is open before the node listens)."""
         for match_id in await self.store.hosted():
             try:
                 await self._restore(match_id)
@@ -126,6 +162,10 @@ class Hub:
                 log.exception("match_restore_failed", match_id=match_id)
                 with contextlib.suppress(Exception):
                     await self.store.quarantine(match_id)
+        channel = await self._subscribe()
+        self._revocations = asyncio.create_task(
+            self._watch_revocations(channel), name="revocations"
+        )
         self._refresher = asyncio.create_task(self._refresh_sessions(), name="session-refresh")
 
     async def _restore(self, match_id: MatchId) -> None:
@@ -395,8 +435,20 @@ class Hub:
     # --- sockets and sessions ----------------------------------------------------------
 
     def add(self, conn: Connection) -> None:
+        """A socket is open: closed at once if its session was just revoked; the oldest
+        socket of its account is closed when it goes over the cap (module docstring)."""
         self.connections.add(conn)
         self.metrics.connections.set(len(self.connections))
+        mine = self.by_player.setdefault(conn.player, [])
+        mine.append(conn)
+        if self._heard(f"sid:{conn.auth_session}") or self._heard(f"user:{conn.player}"):
+            conn.close(POLICY, SESSION_REVOKED)
+            return
+        if conn.role == "bot":
+            return
+        live = [c for c in mine if not c.closing]
+        for old in live[: max(0, len(live) - self.settings.limits.sockets_per_account)]:
+            old.close(POLICY, TOO_MANY_SOCKETS)
 
     def bind(self, conn: Connection, token: SessionToken) -> None:
         """``conn`` now holds session ``token``; an older socket holding it is closed."""
@@ -410,6 +462,11 @@ class Hub:
         """The socket is gone: leave its match seat (kept) and let the session expire."""
         self.connections.discard(conn)
         self.metrics.connections.set(len(self.connections))
+        mine = self.by_player.get(conn.player, [])
+        if conn in mine:
+            mine.remove(conn)
+            if not mine:
+                del self.by_player[conn.player]
         runner = conn.runner
         conn.runner = None
         if runner is not None and not runner.closed:
@@ -428,6 +485,91 @@ class Hub:
                 await self.sessions.release(token)
             except Exception as exc:  # the TTL of a live session runs out on its own
                 conn.log.warning("session_release_failed", error=repr(exc))
+
+    # --- revocations (server.api.session) ---------------------------------------------
+
+    def revoke(self, revocation: Revocation) -> int:
+        """Close this node's sockets of a revoked session or account; how many."""
+        now = asyncio.get_running_loop().time()
+        targets: list[Connection] = []
+        if revocation.user_id is not None:
+            self._remember(f"user:{revocation.user_id}", now)
+            targets += self.by_player.get(PlayerId(revocation.user_id), [])
+        if revocation.session_id is not None:
+            self._remember(f"sid:{revocation.session_id}", now)
+            sid = revocation.session_id
+            targets += [c for c in self.connections if c.auth_session == sid]
+        closing = [c for c in targets if not c.closing]
+        for conn in closing:
+            conn.close(POLICY, SESSION_REVOKED)
+        if closing:
+            log.info("sockets_revoked", sockets=len(closing), reason=revocation.reason)
+        return len(closing)
+
+    def _remember(self, key: str, now: float) -> None:
+        self._recent[key] = now
+        self._recent_order.append((now, key))
+        while self._recent_order and self._recent_order[0][0] < now - RECENT_REVOCATION_S:
+            at, old = self._recent_order.popleft()
+            if self._recent.get(old) == at:
+                del self._recent[old]
+
+    def _heard(self, key: str) -> bool:
+        at = self._recent.get(key)
+        return at is not None and at >= asyncio.get_running_loop().time() - RECENT_REVOCATION_S
+
+    async def _subscribe(self) -> _Channel:
+        channel = _Channel(self.redis.connection_pool, ignore_subscribe_messages=True)
+        try:
+            await channel.subscribe(REVOCATIONS)
+        except BaseException:
+            await _close_channel(channel)
+            raise
+        return channel
+
+    async def _watch_revocations(self, channel: _Channel | None) -> None:
+        """Apply every revocation published; after losing the channel (redis-py may also
+        reconnect it by itself), subscribe again and re-check every socket: a revocation
+        may have been published meanwhile."""
+        seen = 0 if channel is None else channel.connects
+        try:
+            while True:
+                try:
+                    if channel is None:
+                        channel = await self._subscribe()
+                        seen = -1  # a new channel: re-check as after a reconnection
+                    if channel.connects != seen:
+                        seen = channel.connects
+                        await self._recheck_sockets()
+                    message = await channel.get_message(timeout=REVOCATION_POLL_S)
+                except Exception as exc:
+                    log.warning("revocations_channel_lost", error=repr(exc))
+                    if channel is not None:
+                        await _close_channel(channel)
+                        channel = None
+                    await asyncio.sleep(REVOCATION_RETRY_S)
+                    continue
+                if message is not None and message.get("type") == "message":
+                    revocation = Revocation.decode(message["data"])
+                    if revocation is not None:
+                        self.revoke(revocation)
+        finally:
+            if channel is not None:
+                await _close_channel(channel)
+
+    async def _recheck_sockets(self) -> None:
+        """Close every socket whose session or account the revoked keys name."""
+        conns = [c for c in self.connections if c.role != "bot" and not c.closing]
+        if not conns:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conn in conns:
+                pipe.exists(revoked_key(conn.auth_session))
+                pipe.get(revoked_user_key(conn.player))
+            found = await pipe.execute()
+        for i, conn in enumerate(conns):
+            if revocation_holds(found[2 * i], found[2 * i + 1], conn.auth_issued_at):
+                conn.close(POLICY, SESSION_REVOKED)
 
     async def _refresh_sessions(self) -> None:
         while True:
@@ -461,7 +603,24 @@ class Hub:
     async def close(self) -> None:
         """Last step (cleanup_ctx exit): make sure everything above has stopped."""
         await self.shutdown()
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        for task in (self._refresher, self._revocations):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+class _Channel(PubSub):
+    """A pub/sub connection that counts its reconnections (redis-py calls ``on_connect``
+    when it connects the pub/sub connection again, not the first time)."""
+
+    connects = 0
+
+    async def on_connect(self, connection: RedisConnection) -> None:
+        self.connects += 1
+        await super().on_connect(connection)
+
+
+async def _close_channel(channel: PubSub) -> None:
+    with contextlib.suppress(Exception):
+        await channel.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py

@@ -1,8 +1,8 @@
 """Wiring the realtime part into the node's app: one ``cleanup_ctx`` and one ``on_shutdown``.
 
 Start (``realtime_context``, after PostgreSQL, Redis and the AI engines): build the
-:class:`~server.realtime.hub.Hub`, rebuild the matches Redis lists for this node id, and
-only then let the node listen.  ``on_shutdown`` (aiohttp runs it after the sites stopped
+:class:`~server.realtime.hub.Hub`, subscribe to session revocations (Redis pub/sub), rebuild
+the matches Redis lists for this node id, and only then let the node listen.  ``on_shutdown`` (aiohttp runs it after the sites stopped
 listening): refuse new sockets, checkpoint every match, close every socket with 1001.
 Exit of the context: whatever is left stops, before the engines and pools close.
 """

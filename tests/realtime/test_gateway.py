@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 
+from server.accounts.tokens import AccessClaims
 from server.config import Settings
+from server.http.state import SIGNER
 from server.protocol import Codec
 from server.realtime.tuning import Tuning
+from server.types import UserId
 from tests.conftest import Node
 from tests.realtime.client import Client, encode, ws_url
 from tests.realtime.helpers import Http, http_for, running_node
@@ -206,3 +210,33 @@ async def test_metrics_count_sockets_and_frames(node: Node) -> None:
     assert "quill_ws_connections 1" in text
     assert 'quill_ws_messages_in_total{outcome="accepted"} 2' in text
     await client.close()
+
+
+async def alive(client: Client) -> None:
+    mark = len(client.events)
+    await client.send("ping", {"client_time": 1})
+    await client.wait("pong", start=mark)
+
+
+async def test_one_socket_over_the_cap_closes_the_account_s_oldest(node: Node) -> None:
+    status, guest = await http_for(node).post("/api/v1/auth/guest", {})
+    assert status == 201
+    clients = [await Client.session(node.url, guest["access_token"]) for _ in range(5)]
+    for client in clients:
+        await alive(client)
+    clients.append(await Client.session(node.url, guest["access_token"]))  # the sixth
+    assert await clients[0].wait_closed() == (1008, "too_many_sockets")
+    for client in clients[1:]:
+        await alive(client)
+    for client in clients[1:]:
+        await client.close()
+
+
+async def test_bots_have_no_socket_cap(node: Node) -> None:
+    now = int(time.time())
+    claims = AccessClaims(UserId("bot:9"), "bot", False, "bot-session", now, now + 60)
+    token = node.app[SIGNER].issue(claims)
+    clients = [await Client.session(node.url, token) for _ in range(7)]
+    for client in clients:
+        await alive(client)
+        await client.close()

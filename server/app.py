@@ -17,12 +17,12 @@ import structlog
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import __version__, migrate
+from server import __version__, migrate, webapp
 from server.accounts.store import previous_token_secrets, token_secret
 from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
 from server.ai.content import load_prompts
-from server.api import account, auth
+from server.api import account, auth, me
 from server.config import Settings
 from server.http import health, protocol, ratelimit
 from server.http.middleware import limits, observe, response_headers
@@ -54,9 +54,11 @@ APIS: list[Api] = [
     health.api,
     auth.api,
     account.api,
+    me.api,
     docs,
     realtime_gateway.api,
     realtime_admin.api,
+    webapp.api,  # the browser client: pages, static files, prompt images
 ]
 
 

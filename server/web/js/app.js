@@ -1,0 +1,111 @@
+// The application frame: header and navigation, the current screen, the connection
+// banner, and the one polite live region every announcement goes through.
+
+import { html, useEffect, useRef } from "./html.js";
+import { Notice } from "./ui.js";
+import { Home } from "../screens/home.js";
+import { Play } from "../screens/play.js";
+import { Match } from "../screens/match.js";
+import { Me, PastMatch } from "../screens/me.js";
+
+const TITLES = { home: "Welcome", play: "Play", match: "Match", me: "Me", past: "Past match", notfound: "Not found" };
+const PHASE_TITLES = { lobby: "Lobby", write: "Write", feedback: "Feedback", scoring: "Scoring", results: "Results", closed: "Results" };
+
+function focusKey(state) {
+  const m = state.match;
+  const r = state.route;
+  if (r.name !== "match" || !m) return r.path + (state.queue ? ":q" : "");
+  const me = (m.seats || []).find((s) => s.you);
+  const sent = Object.values(state.reviews || {}).filter((x) => x.status === "sent").length;
+  return [r.path, m.match_id, m.phase, me && me.ready, (m.assignments || []).length, sent, !!m.results].join(":");
+}
+
+function NetBanner({ net, match, game }) {
+  if (!net || net.status === "online" || net.status === "stopped") return null;
+  if (net.status === "replaced") {
+    return html`<div class="net-banner"><p>This game is open in another tab or window.</p>
+      <button type="button" class="button small" onClick=${() => game.useHere()}>Use it here</button></div>`;
+  }
+  if (!net.wasOnline && net.status === "connecting") return null;
+  return html`<div class="net-banner offline"><p><span aria-hidden="true">⚠ </span>
+    ${match && match.phase === "write" ? "Offline — your writing is kept on this device. Reconnecting…" : "Offline. Reconnecting…"}</p></div>`;
+}
+
+function Live({ announcement }) {
+  return html`<div class="sr-only" role="status" aria-live="polite" aria-atomic="true">${announcement ? announcement.text : ""}</div>`;
+}
+
+export function App({ state, game, rest }) {
+  const { route, user, match } = state;
+  const mainRef = useRef(null);
+  const key = focusKey(state);
+  const first = useRef(true);
+
+  useEffect(() => {
+    const title = route.name === "match" && match ? PHASE_TITLES[match.phase] || "Match" : TITLES[route.name];
+    document.title = `${title} — Quill Arena`;
+  });
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      if (route.name === "home") return; // a fresh visit starts at the top of the page
+    }
+    const main = mainRef.current;
+    if (!main) return;
+    const target = main.querySelector("[data-autofocus]") || main.querySelector("h1") || main;
+    if (target && document.activeElement !== target) target.focus({ preventScroll: false });
+  }, [key]);
+  useEffect(() => {
+    if (state.notice) game.announce(state.notice.text);
+  }, [state.notice && state.notice.text]);
+
+  let screen;
+  switch (route.name) {
+    case "home":
+      screen = html`<${Home} rest=${rest} game=${game} />`;
+      break;
+    case "play":
+      screen = html`<${Play} state=${state} game=${game} />`;
+      break;
+    case "match":
+      screen = html`<${Match} state=${state} game=${game} />`;
+      break;
+    case "me":
+      screen = html`<${Me} state=${state} rest=${rest} game=${game} />`;
+      break;
+    case "past":
+      screen = html`<${PastMatch} state=${state} rest=${rest} matchId=${route.params[0]} />`;
+      break;
+    default:
+      screen = html`<div class="card"><h1 tabindex="-1">Not found</h1><p>There is no page here.</p><a href="/">Home</a></div>`;
+  }
+  const inMatch = match && !["results", "closed"].includes(match.phase) && route.name !== "match";
+  const writing = route.name === "match" && match && match.phase === "write";
+
+  return html`<div class=${"app" + (writing ? " is-writing" : "")}>
+    <a class="skip-link" href="#main">Skip to content</a>
+    <header class="top">
+      <a class="brand" href=${user ? "/play" : "/"}><img src="/app/icon.svg" alt="" width="28" height="28" /> Quill Arena</a>
+      ${user
+        ? html`<nav aria-label="Main">
+            <ul>
+              <li><a href="/play" aria-current=${route.name === "play" ? "page" : undefined}>Play</a></li>
+              <li><a href="/me" aria-current=${route.name === "me" || route.name === "past" ? "page" : undefined}>Me</a></li>
+            </ul>
+          </nav>
+          <div class="account">
+            <span class="who">${user.display_name}${user.guest ? " (guest)" : ""}</span>
+            <button type="button" class="button small" onClick=${() => game.signOut()}>Sign out</button>
+          </div>`
+        : null}
+    </header>
+    <${NetBanner} net=${state.net} match=${match} game=${game} />
+    ${inMatch ? html`<div class="net-banner"><p>You are in a match.</p><a class="button small" href="/match">Return to match</a></div>` : null}
+    <main id="main" ref=${mainRef} tabindex="-1">
+      <${Notice} notice=${state.notice} onClose=${() => game.clearNotice()} />
+      ${screen}
+    </main>
+    <footer class="foot"><p>Quill Arena · writing is better with readers</p></footer>
+    <${Live} announcement=${state.announcement} />
+  </div>`;
+}

@@ -1,0 +1,243 @@
+// The companion REST API (/api/v1, docs/api.md) and the tokens: the only module that
+// holds them.  The access token is refreshed a minute before it expires, and once more
+// when a call is answered 401 token_expired; refresh tokens are single-use, so one
+// refresh at a time (and a newer pair written by another tab is adopted, not reused).
+
+import { local } from "./store.js";
+
+const KEY = "auth";
+const EARLY_MS = 60_000; // refresh this long before the access token expires (at most)
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = e.code || (status === 0 ? "network" : "http_" + status);
+    this.details = e.details || {};
+    this.fields = this.details.fields || {};
+  }
+}
+
+export class Rest {
+  constructor({ onAuthChange } = {}) {
+    this.onAuthChange = onAuthChange || (() => {});
+    this.auth = local.get(KEY); // {access_token, refresh_token, expires_at, user}
+    this._refreshing = null;
+    this._timer = null;
+    this._schedule();
+    window.addEventListener("storage", (e) => {
+      if (e.key === "quill." + KEY) {
+        this.auth = local.get(KEY);
+        this._schedule();
+        this.onAuthChange(this.user);
+      }
+    });
+  }
+
+  get user() {
+    return this.auth ? this.auth.user : null;
+  }
+
+  get signedIn() {
+    return !!this.auth;
+  }
+
+  _store(body) {
+    this.auth = {
+      access_token: body.access_token,
+      refresh_token: body.refresh_token,
+      expires_at: Date.now() + body.expires_in * 1000,
+      lifetime_ms: body.expires_in * 1000,
+      user: body.user,
+    };
+    local.set(KEY, this.auth);
+    this._schedule();
+    this.onAuthChange(this.user);
+  }
+
+  _forget() {
+    this.auth = null;
+    local.remove(KEY);
+    clearTimeout(this._timer);
+    this.onAuthChange(null);
+  }
+
+  /** How long before expiry to refresh: a minute, or a quarter of a short lifetime. */
+  get _early() {
+    const lifetime = (this.auth && this.auth.lifetime_ms) || 15 * 60_000;
+    return Math.min(EARLY_MS, lifetime / 4);
+  }
+
+  _schedule() {
+    clearTimeout(this._timer);
+    if (!this.auth) return;
+    const wait = Math.max(1000, this.auth.expires_at - Date.now() - this._early);
+    this._timer = setTimeout(() => this.refresh().catch(() => {}), wait);
+  }
+
+  /** A usable access token (refreshed first when it is about to expire). */
+  async accessToken() {
+    if (!this.auth) throw new ApiError(401, { error: { code: "missing_token" } });
+    if (this.auth.expires_at - Date.now() < this._early / 2) {
+      try {
+        await this.refresh();
+      } catch (err) {
+        if (err.code === "network") return this.auth && this.auth.access_token;
+        throw err;
+      }
+    }
+    return this.auth.access_token;
+  }
+
+  refresh() {
+    if (this._refreshing) return this._refreshing;
+    const held = this.auth;
+    this._refreshing = (async () => {
+      const stored = local.get(KEY);
+      if (stored && held && stored.refresh_token !== held.refresh_token) {
+        this.auth = stored; // another tab refreshed already
+        this._schedule();
+        return;
+      }
+      if (!held) throw new ApiError(401, { error: { code: "missing_token" } });
+      try {
+        const body = await this._fetch("POST", "/api/v1/auth/refresh", {
+          body: { refresh_token: held.refresh_token },
+        });
+        this._store(body);
+      } catch (err) {
+        if (err.status === 401) this._forget();
+        throw err;
+      }
+    })().finally(() => {
+      this._refreshing = null;
+    });
+    return this._refreshing;
+  }
+
+  async _fetch(method, path, { body, token } = {}) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let resp;
+    try {
+      resp = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "omit",
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, { error: { code: "network", message: "No connection to the server." } });
+    }
+    if (resp.status === 204) return null;
+    let data = null;
+    try {
+      data = await resp.json();
+    } catch {
+      data = null;
+    }
+    if (!resp.ok) throw new ApiError(resp.status, data);
+    return data;
+  }
+
+  /** An authenticated call; refreshes and retries once on 401 token_expired. */
+  async call(method, path, body) {
+    const token = await this.accessToken();
+    try {
+      return await this._fetch(method, path, { body, token });
+    } catch (err) {
+      if (err.status === 401 && err.code === "token_expired") {
+        await this.refresh();
+        return this._fetch(method, path, { body, token: this.auth.access_token });
+      }
+      if (err.status === 401 && ["session_revoked", "invalid_token"].includes(err.code)) {
+        this._forget();
+      }
+      throw err;
+    }
+  }
+
+  // --- auth ---------------------------------------------------------------------------
+
+  async guest() {
+    this._store(await this._fetch("POST", "/api/v1/auth/guest", { body: {} }));
+    return this.user;
+  }
+
+  async login(handle, password) {
+    this._store(await this._fetch("POST", "/api/v1/auth/login", { body: { handle, password } }));
+    return this.user;
+  }
+
+  async register(handle, password, displayName) {
+    const body = { handle, password };
+    if (displayName) body.display_name = displayName;
+    this._store(await this._fetch("POST", "/api/v1/auth/register", { body }));
+    return this.user;
+  }
+
+  /** A guest becomes an account with a handle; same user id, history kept. */
+  async upgrade(handle, password) {
+    this._store(await this.call("POST", "/api/v1/auth/upgrade", { handle, password }));
+    return this.user;
+  }
+
+  async logout() {
+    try {
+      if (this.auth) await this.call("POST", "/api/v1/auth/logout");
+    } finally {
+      this._forget();
+    }
+  }
+
+  async me() {
+    const user = await this.call("GET", "/api/v1/auth/me");
+    if (this.auth) {
+      this.auth = { ...this.auth, user };
+      local.set(KEY, this.auth);
+      this.onAuthChange(user);
+    }
+    return user;
+  }
+
+  // --- me -----------------------------------------------------------------------------
+
+  myMatches(cursor) {
+    const q = new URLSearchParams({ limit: "20" });
+    if (cursor) q.set("cursor", cursor);
+    return this.call("GET", `/api/v1/me/matches?${q}`);
+  }
+
+  myMatch(matchId) {
+    return this.call("GET", `/api/v1/me/matches/${encodeURIComponent(matchId)}`);
+  }
+
+  myRatings() {
+    return this.call("GET", "/api/v1/me/ratings");
+  }
+}
+
+/** The account rules as docs/api.md states them, checked before a form is sent. */
+export const RULES = {
+  handle: "3–24 letters, digits, _ . or -, starting with a letter or digit.",
+  password: "8–128 characters, not only spaces, and not the same as your handle.",
+};
+
+export function checkHandle(handle) {
+  if (!handle) return "Enter a handle.";
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{2,23}$/.test(handle)) return RULES.handle;
+  return "";
+}
+
+export function checkPassword(password, handle) {
+  if (!password) return "Enter a password.";
+  if (password.length < 8 || password.length > 128) return "Use 8–128 characters.";
+  if (!password.trim()) return "A password cannot be only spaces.";
+  if (handle && password.toLowerCase() === handle.toLowerCase()) {
+    return "Your password cannot be your handle.";
+  }
+  return "";
+}

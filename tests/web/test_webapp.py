@@ -1,0 +1,123 @@
+"""The client's files over HTTP: pages, static modules, prompt images, headers, caching."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from server import webapp
+from server.ai.content import load_prompts
+from tests.conftest import Node
+
+REQUIRED_CSP = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self' ws: wss:",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+)
+
+
+async def test_every_screen_path_serves_the_client_with_its_csp(node: Node) -> None:
+    paths = ["/", "/play", "/match", "/me", f"/me/matches/{uuid.uuid4()}"]
+    bodies = set()
+    for path in paths:
+        resp = await node.get(path)
+        assert resp.status == 200, path
+        assert resp.content_type == "text/html"
+        csp = resp.headers["Content-Security-Policy"]
+        for directive in REQUIRED_CSP:
+            assert directive in csp, (path, directive)
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["ETag"] and resp.headers["Cache-Control"] == "no-cache"
+        bodies.add(await resp.text())
+    (index,) = bodies
+    assert '<script type="module" src="/app/js/main.js"></script>' in index
+    assert "<script>" not in index and "style=" not in index  # nothing inline
+
+
+async def test_static_files_revalidate_with_etags(node: Node) -> None:
+    resp = await node.get("/app/js/main.js")
+    assert resp.status == 200 and resp.content_type == "text/javascript"
+    etag = resp.headers["ETag"]
+    again = await node.get("/app/js/main.js", headers={"If-None-Match": etag})
+    assert again.status == 304 and again.headers["ETag"] == etag
+    css = await node.get("/app/style.css")
+    assert css.status == 200 and css.content_type == "text/css"
+    rubrics = await (await node.get("/app/rubrics.json")).json()
+    assert len(rubrics["voice"]["descriptors"]) == 6
+    licence = await node.get("/app/vendor/LICENSE-preact")
+    assert licence.status == 200
+
+
+async def test_unknown_files_are_404_in_the_error_shape(node: Node) -> None:
+    for path in (
+        "/app/nope.js",
+        "/app/js/nope.js",
+        "/app/..%2Fwebapp.py",
+        "/app/js/..%2F..%2Fapp.py",
+    ):
+        resp = await node.get(path)
+        assert resp.status == 404, path
+        assert (await resp.json())["error"]["code"] == "not_found"
+
+
+async def test_every_module_the_client_imports_is_served(node: Node) -> None:
+    """Walk the import graph from main.js over HTTP: no import points at a missing file
+    or at another origin."""
+    seen: set[str] = set()
+    todo = ["/app/js/main.js"]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        resp = await node.get(path)
+        assert resp.status == 200, path
+        source = await resp.text()
+        for spec in re.findall(r"""(?:import|from)\s*["']([^"']+)["']""", source):
+            assert spec.startswith("."), f"{path} imports {spec!r} (not a relative module)"
+            base = path.rsplit("/", 1)[0]
+            parts = base.split("/")
+            for piece in spec.split("/"):
+                if piece == "..":
+                    parts.pop()
+                elif piece != ".":
+                    parts.append(piece)
+            todo.append("/".join(parts))
+    assert "/app/vendor/preact.module.js" in seen and "/app/screens/write.js" in seen
+    for path in seen:  # user text goes in as text: no innerHTML anywhere in our code
+        if "/vendor/" not in path:
+            assert "innerHTML" not in await (await node.get(path)).text(), path
+
+
+async def test_prompt_images_are_listed_svgs_with_a_sandbox(node: Node) -> None:
+    prompt = next(iter(load_prompts().values()))
+    resp = await node.get(f"/prompts/{prompt.image}")
+    assert resp.status == 200 and resp.content_type == "image/svg+xml"
+    assert "sandbox" in resp.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+    assert (await resp.read()).lstrip().startswith(b"<svg")
+    for bad in ("/prompts/prompts.toml", "/prompts/unknown.svg", "/prompts/..%2F..%2Fconfig.toml"):
+        assert (await node.get(bad)).status == 404, bad
+
+
+async def test_the_service_worker_knows_the_shell_it_caches(node: Node) -> None:
+    resp = await node.get("/sw.js")
+    assert resp.status == 200 and resp.content_type == "text/javascript"
+    source = await resp.text()
+    assert "__SHELL__" not in source and "__VERSION__" not in source
+    assert '"/app/js/main.js"' in source and '"/app/style.css"' in source
+    assert "LICENSE" not in source.split("const SHELL =")[1].split("\n")[0]
+
+
+def test_assets_cover_every_file_of_the_client() -> None:
+    served = webapp.assets()
+    for path in webapp.WEB_DIR.rglob("*"):
+        rel = path.relative_to(webapp.WEB_DIR).as_posix()
+        if path.is_file() and rel not in ("index.html", "sw.js"):
+            assert "/app/" + rel in served, rel

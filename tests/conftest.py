@@ -262,6 +262,15 @@ def node_in_thread(settings: Settings, services: Services, template: str) -> Ite
         loop.close()
 
 
+UNTHROTTLED = {
+    "api_per_ip_per_minute": 1_000_000,
+    "auth_per_ip_per_minute": 100_000,
+    "auth_per_account_per_minute": 100_000,
+    "auth_per_handle_per_minute": 1_000_000,
+}
+"""Rate limits out of the way, for modules that send thousands of requests from one address."""
+
+
 @pytest.fixture(scope="module")
 def module_settings() -> Settings:
     """The settings of this module's ``threaded_node`` (a test module overrides this)."""

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from server.app import APIS
 from server.config import Settings
 from server.http.openapi import Operation
-from tests.conftest import ThreadedNode
+from tests.conftest import UNTHROTTLED, ThreadedNode
 
 OPERATIONS = sorted(
     (op for api in APIS for op in api.operations if op.path.startswith("/api/")),
@@ -85,14 +85,7 @@ CONTENT_TYPES = (
 
 @pytest.fixture(scope="module")
 def module_settings() -> Settings:
-    return Settings().replace(
-        limits={
-            "api_per_ip_per_minute": 1_000_000,
-            "auth_per_ip_per_minute": 100_000,
-            "auth_per_account_per_minute": 100_000,
-            "auth_per_handle_per_minute": 1_000_000,
-        }
-    )
+    return Settings().replace(limits=UNTHROTTLED)
 
 
 @dataclass(frozen=True)

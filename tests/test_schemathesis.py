@@ -20,7 +20,7 @@ from schemathesis import Case
 
 from server.app import openapi_document
 from server.config import Settings
-from tests.conftest import ThreadedNode
+from tests.conftest import UNTHROTTLED, ThreadedNode
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -46,14 +46,7 @@ SCHEMA = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
 
 @pytest.fixture(scope="module")
 def module_settings() -> Settings:
-    return Settings().replace(
-        limits={
-            "api_per_ip_per_minute": 1_000_000,
-            "auth_per_ip_per_minute": 100_000,
-            "auth_per_account_per_minute": 100_000,
-            "auth_per_handle_per_minute": 1_000_000,
-        }
-    )
+    return Settings().replace(limits=UNTHROTTLED)
 
 
 _turn = itertools.count()

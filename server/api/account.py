@@ -16,18 +16,16 @@ and are written to the audit log.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from server.accounts import store
 from server.accounts.passwords import verify_password
+from server.api.audit import audit_user
 from server.api.session import authenticate, revoke_user
 from server.errors import Conflict, Forbidden, NotFound, Unauthorized
 from server.http import ratelimit
 from server.http.body import Fields, json_body
-from server.http.middleware import client_ip, request_id
 from server.http.openapi import Api, Schema
 from server.http.state import PG, REDIS, SETTINGS
 
@@ -57,26 +55,6 @@ _DISABLED: Schema = {
     },
 }
 _BAD = ("malformed body or fields", None)
-
-
-async def _audit(
-    conn: asyncpg.Connection | asyncpg.Pool,
-    request: web.Request,
-    action: str,
-    actor: str,
-    target: str,
-    **details: Any,
-) -> None:
-    await store.audit(
-        conn,
-        action,
-        actor_id=actor,
-        target_type="user",
-        target_id=target,
-        details=details,
-        request_id=request_id(request),
-        ip=client_ip(request),
-    )
 
 
 @api.route(
@@ -123,7 +101,7 @@ async def delete_me(request: web.Request) -> web.Response:
         matches = await store.delete_user(conn, user.id)
         if matches is None:
             raise Unauthorized("this account no longer exists", code="invalid_token")
-        await _audit(conn, request, "user.delete", user.id, user.id, matches=matches)
+        await audit_user(conn, request, "user.delete", user.id, user.id, matches=matches)
         # Still inside the transaction: if Redis fails, nothing is deleted (and the
         # sessions may be revoked already: sign in again and retry).
         await revoke_user(request.app, user.id, "deleted")
@@ -167,7 +145,7 @@ async def disable_user(request: web.Request) -> web.Response:
     if disabled is None:
         raise NotFound(f"no account {target!r}", code="user_not_found")
     await revoke_user(request.app, target, "disabled")
-    await _audit(
+    await audit_user(
         request.app[PG], request, "user.disable", claims.user_id, target, reason=reason or ""
     )
     return web.json_response({"user_id": target, "disabled_at": disabled.isoformat()})

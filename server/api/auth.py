@@ -31,11 +31,12 @@ from server.accounts.names import (
 )
 from server.accounts.passwords import hash_password, password_problem, verify_password
 from server.accounts.tokens import AccessClaims, new_refresh_token, refresh_hash
+from server.api.audit import audit_user
 from server.api.session import authenticate, revoke_session
 from server.errors import Conflict, Forbidden, Unauthorized
 from server.http import ratelimit
 from server.http.body import Fields, json_body
-from server.http.middleware import client_ip, request_id
+from server.http.middleware import client_ip
 from server.http.openapi import Api, Schema, text_schema
 from server.http.state import PG, REDIS, SETTINGS, SIGNER
 from server.types import UserId
@@ -224,16 +225,7 @@ def _new_credentials(f: Fields) -> tuple[str | None, str | None, str | None]:
 
 
 async def _audit(request: web.Request, action: str, actor: str | None, **details: Any) -> None:
-    await store.audit(
-        request.app[PG],
-        action,
-        actor_id=actor,
-        target_type="user",
-        target_id=actor,
-        details=details,
-        request_id=request_id(request),
-        ip=client_ip(request),
-    )
+    await audit_user(request.app[PG], request, action, actor, actor, **details)
 
 
 @api.route(

@@ -31,9 +31,9 @@ import asyncio
 import contextlib
 import contextvars
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     from server.realtime.hub import Hub
 
 log = structlog.get_logger("quill.match")
+T = TypeVar("T")
 
 
 # --- inbox items ---------------------------------------------------------------------
@@ -467,20 +468,13 @@ class MatchRunner:
 
     async def _save_outcome(self, outcome: MatchOutcome) -> None:
         edits = {seat.player: list(seat.draft.edits) for seat in self.match.state.seats}
-        try:
-            saved = await retry.bounded(
-                lambda: save_outcome(
-                    self.hub.pool, outcome, node_id=self.hub.node_id, mode=self._mode, edits=edits
-                ),
-                attempts=self.hub.settings.storage.save_attempts,
-                what="save_outcome",
-                log=self.log,
-                max_pause=self.hub.tuning.save_retry_max_seconds,
-                permanent=deadletter.is_permanent,
-            )
-        except Exception as exc:
-            await self._dead_letter(exc)
-        else:
+        saved = await self._save_or_dead_letter(
+            lambda: save_outcome(
+                self.hub.pool, outcome, node_id=self.hub.node_id, mode=self._mode, edits=edits
+            ),
+            "save_outcome",
+        )
+        if self._unsaved is None:
             self.log.info("match_saved", first_time=saved)
         # Sent straight to the sockets, not through ``_out``: this task runs beside the
         # loop, which may be between writing a tick's records and sending its events.
@@ -494,6 +488,21 @@ class MatchRunner:
     @property
     def _mode(self) -> str:
         return "ranked" if self.match.config.ranked else "practice"
+
+    async def _save_or_dead_letter(self, op: Callable[[], Awaitable[T]], what: str) -> T | None:
+        """``op`` with bounded retries; on failure the match goes to the dead-letter store."""
+        try:
+            return await retry.bounded(
+                op,
+                attempts=self.hub.settings.storage.save_attempts,
+                what=what,
+                log=self.log,
+                max_pause=self.hub.tuning.save_retry_max_seconds,
+                permanent=deadletter.is_permanent,
+            )
+        except Exception as exc:
+            await self._dead_letter(exc)
+            return None
 
     async def _dead_letter(self, exc: BaseException) -> None:
         """Keep the whole match (checkpoint and log) for ``quill deadletter retry``; called
@@ -525,17 +534,10 @@ class MatchRunner:
             await self._saving
         if self.match.state.outcome is not None:
             if self._unsaved is None:
-                try:
-                    await retry.bounded(
-                        lambda: save_replay(self.hub.pool, self.match_id, self.match.log),
-                        attempts=self.hub.settings.storage.save_attempts,
-                        what="save_replay",
-                        log=self.log,
-                        max_pause=self.hub.tuning.save_retry_max_seconds,
-                        permanent=deadletter.is_permanent,
-                    )
-                except Exception as exc:
-                    await self._dead_letter(exc)
+                await self._save_or_dead_letter(
+                    lambda: save_replay(self.hub.pool, self.match_id, self.match.log),
+                    "save_replay",
+                )
             else:
                 await self._dead_letter(RuntimeError(self._unsaved))
         await retry.until_done(

@@ -47,6 +47,23 @@ async def _sql(database: str, sql: str) -> None:
         await conn.close()
 
 
+async def _quill(database: str, redis_url: str, *args: str) -> bytes:
+    """Run the ``quill`` command as an operator would; its standard output."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "server",
+        *args,
+        env={**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(WAIT):
+        out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return out
+
+
 async def _play_to_results(player: Player) -> tuple[str, dict[str, object]]:
     await player.connect()
     await player.c.send("match.quickplay")
@@ -96,20 +113,7 @@ async def test_refused_outcome_frees_seats_and_waits_in_the_dead_letter_store(
 
         # The operator fixes the cause and retries: outcome and replay are saved.
         await _sql(database, ALLOW)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "server",
-            "deadletter",
-            "retry",
-            "--all",
-            env={**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        async with asyncio.timeout(WAIT):
-            out, err = await proc.communicate()
-        assert proc.returncode == 0, err.decode()
+        out = await _quill(database, redis_url, "deadletter", "retry", "--all")
         assert out.decode().split() == [match_id, "saved"]
         mid = uuid.UUID(match_id)
         assert await fetch(database, "SELECT 1 FROM matches WHERE id = $1", mid)
@@ -138,20 +142,7 @@ async def test_transient_failures_give_up_after_save_attempts(
         assert record.match_id == match_id and "refused by the test" in record.error
 
         # `list --json` shows it to the operator.
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "server",
-            "deadletter",
-            "list",
-            "--json",
-            env={**os.environ, "DATABASE_URL": database, "REDIS_URL": redis_url},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        async with asyncio.timeout(WAIT):
-            out, err = await proc.communicate()
-        assert proc.returncode == 0, err.decode()
+        out = await _quill(database, redis_url, "deadletter", "list", "--json")
         (row,) = [orjson.loads(line) for line in out.splitlines()]
         assert row["match_id"] == match_id and row["mode"] == "ranked"
 

@@ -26,6 +26,10 @@ from typing import Any, get_type_hints
 from server.errors import ConfigError
 
 ENV_PREFIX = "QUILL_"
+NOT_CONFIG_ENV = frozenset({"QUILL_CONFIG", "QUILL_ARTIFACTS", "QUILL_CHROMIUM"})
+"""``QUILL_`` variables that are not config keys: the config file's path, and where the
+test suite saves screenshots and finds Chromium.  Any other unknown ``QUILL_`` name is an
+error, so that a misspelt override (``QUILL_MATCH_WRITE_SECONDS``) is not silently lost."""
 
 
 def _opt(
@@ -97,6 +101,7 @@ class AISettings:
     base_url: str = _opt("")
     input_cost_per_mtok: float = _opt(3.0, lo=0, hi=1000)
     output_cost_per_mtok: float = _opt(15.0, lo=0, hi=1000)
+    offline_workers: int = _opt(1, lo=0, hi=64)
     api_key: str = field(default="", repr=False, metadata={"env_only": True})
 
 
@@ -128,6 +133,8 @@ class StorageSettings:
     pg_pool_min: int = _opt(1, lo=0, hi=100)
     pg_pool_max: int = _opt(10, lo=1, hi=500)
     save_attempts: int = _opt(8, lo=1, hi=1000)
+    redis_pool_max: int = _opt(64, lo=1, hi=10000)
+    redis_pool_timeout_seconds: float = _opt(5.0, lo=0.01, hi=600)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +238,7 @@ def _build(
             raise ConfigError(
                 f"config section [{name}] is unknown: expected one of {sorted(hints)}"
             )
-    env_keys = {k for k in env if k.startswith(ENV_PREFIX) and k != "QUILL_CONFIG"}
+    env_keys = {k for k in env if k.startswith(ENV_PREFIX) and k not in NOT_CONFIG_ENV}
     seen_env: set[str] = set()
     for section_name, section_cls in hints.items():
         table = data.get(section_name, {})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -51,7 +53,7 @@ def with_database(dsn: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+def services() -> Iterator[Services]:
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
     dsn = os.environ.get("DATABASE_URL", "")
     url = os.environ.get("REDIS_URL", "")
@@ -59,7 +61,9 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         # Each test flushes its Redis database: keep test runs that share one server
         # (several developers, or a run beside CI) off each other's keys.
         url = urlunsplit(urlsplit(url)._replace(path=f"/{1 + os.getpid() % 15}"))
-    base = tmp_path_factory.mktemp("services")
+    # Not under pytest's temporary folder: a second pytest run on the machine prunes old
+    # basetemp folders, and with them the data of servers this run still uses.
+    base = Path(tempfile.mkdtemp(prefix="quill-test-services-"))
     try:
         if not dsn:
             pg = EmbeddedPostgres(base / "pg", durable=False)
@@ -73,6 +77,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     finally:
         for server in reversed(started):
             server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 async def _admin(services: Services) -> asyncpg.Connection:

@@ -98,7 +98,14 @@ BAD_ENV = [
     ("QUILL_LIMITS__DRAFT_CHARS", "-1", "between 100"),
     ("QUILL_MATCH__NO_SUCH_KEY", "1", "naming a known config key"),
     ("QUILL_NOPE__PORT", "1", "naming a known config key"),
+    ("QUILL_MATCH_WRITE_SECONDS", "180", "naming a known config key"),  # one underscore
+    ("QUILL_SERVER__METRICS_ALLOW", "127.0.0.1,not-a-net", "networks such as"),
 ]
+
+
+def test_variables_of_the_tools_are_not_config_keys() -> None:
+    env = {"QUILL_ARTIFACTS": "/tmp/shots", "QUILL_CHROMIUM": "/usr/bin/chromium"}
+    assert load_settings(None, env=env) == load_settings(None, env={})
 
 
 @pytest.mark.parametrize(("name", "value", "expected"), BAD_ENV)

@@ -1,1 +1,10 @@
-"""Loadtest: filled in by later issues."""
+"""Load test: simulated players against a stack on loopback (``quill loadtest``).
+
+- :mod:`loadtest.scenario` — what the players do (data: ``scenarios.toml``)
+- :mod:`loadtest.typing` — a typist's edits, pure (no I/O, no clock)
+- :mod:`loadtest.stats` — histograms, percentiles, the mergeable tallies of a worker
+- :mod:`loadtest.player` — one simulated player over ``websockets``
+- :mod:`loadtest.worker` — a worker process: many players on one uvloop
+- :mod:`loadtest.stack` — the stack it starts (PostgreSQL, Redis, node, matchmaker, bots)
+- :mod:`loadtest.__main__` — the composition root and the report
+"""

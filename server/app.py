@@ -1,8 +1,11 @@
 """The server node's aiohttp application: state, pools, routes.
 
 ``create_app`` only builds; the pools open in ``cleanup_ctx`` when the app starts and close
-in reverse order when it stops (Redis first, then PostgreSQL).  The PostgreSQL context
-refuses to start on a schema that is behind the migration files.
+in reverse order when it stops.  In order: PostgreSQL (refuses to start on a schema that
+is behind the migration files), Redis (a pool that waits for a free connection,
+``storage.redis_pool_max``), the AI engines (the offline ones in a warmed process pool,
+``ai.offline_workers``), re-scoring, the realtime hub, and last the garbage-collector
+tuning (:mod:`server.gctune`: freezes the heap once all of the above is loaded).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from collections.abc import AsyncIterator
 import asyncpg
 import structlog
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
-from server import __version__, migrate, webapp
+from server import __version__, gctune, migrate, webapp
 from server.accounts.store import previous_token_secrets, token_secret
 from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
+from server.ai.claude import ClaudeEngine
 from server.ai.content import load_prompts
 from server.api import account, auth, me
 from server.config import Settings
@@ -42,8 +46,12 @@ from server.http.state import (
 from server.metrics import Registry
 from server.realtime import admin as realtime_admin  # realtime (issue 4)
 from server.realtime import gateway as realtime_gateway  # realtime (issue 4)
+from server.realtime.aipool import OfflinePool
+from server.realtime.lifecycle import (
+    OFFLINE,
+    realtime_context,  # realtime (issue 4)
+)
 from server.realtime.lifecycle import on_shutdown as realtime_shutdown  # realtime (issue 4)
-from server.realtime.lifecycle import realtime_context  # realtime (issue 4)
 from server.storage.rescore import rescore_forever
 from server.types import NodeId
 
@@ -94,23 +102,49 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
         await pool.close()
 
 
+def redis_pool(url: str, settings: Settings) -> BlockingConnectionPool:
+    """The node's Redis connections: at most ``storage.redis_pool_max``; a command finding
+    them all busy waits up to ``storage.redis_pool_timeout_seconds`` for one (redis-py's
+    default pool raises ``Too many connections`` at once instead)."""
+    s = settings.storage
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=s.redis_pool_max,
+        timeout=s.redis_pool_timeout_seconds,
+        socket_timeout=5,
+        health_check_interval=30,
+    )
+
+
 async def _redis(app: web.Application) -> AsyncIterator[None]:
-    redis = Redis.from_url(app[ENDPOINTS].redis_url, socket_timeout=5, health_check_interval=30)
+    redis = Redis.from_pool(redis_pool(app[ENDPOINTS].redis_url, app[SETTINGS]))
     try:
         await redis.ping()
         app[REDIS] = redis
         yield
     finally:
-        await redis.aclose()
+        await redis.aclose()  # closes its pool too (from_pool)
 
 
 async def _ai(app: web.Application) -> AsyncIterator[None]:
-    engines = build_engines(app[SETTINGS].ai, app[METRICS])
-    app[ENGINES] = engines
+    """The engines; the offline ones (also Claude's fallback) computed in a process pool
+    that is warm before the node listens and shut down after the engines."""
+    pool = OfflinePool(app[SETTINGS].ai.offline_workers)
     try:
-        yield
+        await pool.start()
+        offline = engines = pool.engines()
+        if uses_claude(app[SETTINGS].ai):
+            engines = build_engines(app[SETTINGS].ai, app[METRICS])
+            if isinstance(engines.scorer, ClaudeEngine):  # its fallback and moderation floor
+                engines.scorer.offline = offline
+        app[OFFLINE] = offline
+        app[ENGINES] = engines
+        try:
+            yield
+        finally:
+            await aclose_engines(engines)
     finally:
-        await aclose_engines(engines)
+        await pool.close()
 
 
 async def _rescore(app: web.Application) -> AsyncIterator[None]:
@@ -158,6 +192,7 @@ def create_app(
     app.cleanup_ctx.append(_ai)
     app.cleanup_ctx.append(_rescore)
     app.cleanup_ctx.append(realtime_context)  # realtime (issue 4): after pools and engines
+    app.cleanup_ctx.append(gctune.gc_context)  # last: freeze what all of the above loaded
     app.on_shutdown.append(realtime_shutdown)  # realtime (issue 4): checkpoint, close 1001
     for api in APIS:
         api.add_to(app)

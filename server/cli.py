@@ -8,6 +8,7 @@
 ``quill matchmaker``  the matchmaker process (``python -m matchmaker``)
 ``quill bots``     a bot pool process (``python -m bots``)
 ``quill bench``    run a benchmark (as a process of the part it measures)
+``quill loadtest``  simulated players against a stack on loopback (``python -m loadtest``)
 ``quill deadletter``  list or retry finished matches whose outcome could not be saved
 """
 
@@ -26,6 +27,8 @@ from typing import Any
 import asyncpg
 from redis.asyncio import Redis
 
+from loadtest.options import add_options as add_loadtest_options
+from loadtest.options import to_argv as loadtest_argv
 from server import __version__, logs, migrate
 from server.ai.cli import add_ai_commands
 from server.config import Settings, load_settings
@@ -273,6 +276,17 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
+def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
+    """The load test is its own process (with worker processes of its own)."""
+    argv = [sys.executable, "-m", "loadtest", *loadtest_argv(args)]
+    if args.config:
+        os.environ["QUILL_CONFIG"] = args.config
+    try:
+        return subprocess.run(argv, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quill", description="Quill Arena: a real-time game server for competitive writing."
@@ -358,6 +372,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("target", choices=["matchmaker"], help="what to measure")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark")
     bench.set_defaults(func=cmd_bench)
+
+    load = sub.add_parser(
+        "loadtest",
+        help="run simulated players against a stack on loopback",
+        description="Start a stack (embedded PostgreSQL and Redis unless DATABASE_URL / "
+        "REDIS_URL are set, a node, a matchmaker and a bot pool), or use --target, and play "
+        "it with simulated players; writes a JSON report (see docs/loadtest.md).",
+    )
+    add_loadtest_options(load)
+    load.set_defaults(func=cmd_loadtest)
     return parser
 
 

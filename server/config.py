@@ -138,6 +138,32 @@ class StorageSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RealtimeSettings:
+    """Gateway and match-runner knobs; explained in ``server/realtime/tuning.py``, which
+    turns them into the in-process :class:`~server.realtime.tuning.Tuning`."""
+
+    heartbeat_seconds: float = _opt(20.0, lo=0.05, hi=3600)
+    send_queue_frames: int = _opt(256, lo=1, hi=1_000_000)
+    send_timeout_seconds: float = _opt(10.0, lo=0.01, hi=600)
+    close_timeout_seconds: float = _opt(5.0, lo=0.01, hi=600)
+    oversize_factor: int = _opt(4, lo=1, hi=1000)
+    bad_frames_close: int = _opt(20, lo=1, hi=1_000_000)
+    flood_close: int = _opt(100, lo=1, hi=1_000_000)
+    inbox_size: int = _opt(1024, lo=1, hi=1_000_000)
+    batch_max: int = _opt(512, lo=1, hi=1_000_000)
+    join_wait_seconds: float = _opt(5.0, lo=0, hi=600)
+    ai_concurrency: int = _opt(32, lo=1, hi=10000)
+    ai_timeout_seconds: float = _opt(90.0, lo=0.1, hi=3600)
+    bot_edit_seconds: float = _opt(1.0, lo=0.01, hi=600)
+    queue_update_seconds: float = _opt(5.0, lo=0.01, hi=3600)
+    session_refresh_seconds: float = _opt(30.0, lo=0.01, hi=86400)
+    seat_ttl_seconds: float = _opt(21600.0, lo=60, hi=30 * 86400)
+    retry_max_seconds: float = _opt(2.0, lo=0.001, hi=600)
+    save_retry_max_seconds: float = _opt(30.0, lo=0.001, hi=3600)
+    shutdown_wait_seconds: float = _opt(5.0, lo=0, hi=600)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     match: MatchSettings = field(default_factory=MatchSettings)
@@ -146,6 +172,7 @@ class Settings:
     bots: BotSettings = field(default_factory=BotSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """Return a copy with some keys changed, validated like the file (used by tests)."""

@@ -52,11 +52,21 @@ class _Metric:
 
 
 class Counter(_Metric):
+    """A total that only goes up (``inc``), or is read when rendered (``read``, unlabelled:
+    e.g. the process's CPU seconds)."""
+
     kind = "counter"
 
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        help_text: str,
+        labels: Sequence[str] = (),
+        read: Callable[[], float] | None = None,
+    ) -> None:
         super().__init__(name, help_text, labels)
         self._values: dict[tuple[str, ...], float] = {}
+        self._read = read
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         key = self._key(labels)
@@ -66,6 +76,8 @@ class Counter(_Metric):
         return self._values.get(self._key(labels), 0.0)
 
     def samples(self) -> list[str]:
+        if self._read is not None:
+            return [f"{self.name} {_num(self._read())}"]
         return [
             f"{self.name}{_labels(self.label_names, k)} {_num(v)}" for k, v in self._values.items()
         ]
@@ -83,16 +95,10 @@ class Gauge(Counter):
         labels: Sequence[str] = (),
         read: Callable[[], float] | None = None,
     ) -> None:
-        super().__init__(name, help_text, labels)
-        self._read = read
+        super().__init__(name, help_text, labels, read)
 
     def set(self, value: float, **labels: str) -> None:
         self._values[self._key(labels)] = value
-
-    def samples(self) -> list[str]:
-        if self._read is not None:
-            return [f"{self.name} {_num(self._read())}"]
-        return super().samples()
 
 
 class Histogram(_Metric):
@@ -153,8 +159,14 @@ class Registry:
         self._metrics[metric.name] = metric
         return metric
 
-    def counter(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Counter:
-        return self._add(Counter(name, help_text, labels))
+    def counter(
+        self,
+        name: str,
+        help_text: str,
+        labels: Sequence[str] = (),
+        read: Callable[[], float] | None = None,
+    ) -> Counter:
+        return self._add(Counter(name, help_text, labels, read))
 
     def gauge(
         self,

@@ -12,6 +12,7 @@ import pytest
 
 from server.config import Settings, load_settings
 from server.errors import ConfigError
+from server.realtime.tuning import Tuning
 from tests.conftest import ROOT
 
 
@@ -74,6 +75,14 @@ BAD_FILES = [
     ("[match]\nreviews_per_piece = 4\n", "match.reviews_per_piece", "4", "fewer than"),
     ("[match\n", "not valid TOML", "", ""),
     ("[ai]\nengine = 'claude'\n", "ai.engine", "'claude'", "ANTHROPIC_API_KEY"),
+    ("[ai]\noffline_workers = -1\n", "ai.offline_workers", "-1", "between 0 and 64"),
+    ("[storage]\nredis_pool_max = 0\n", "storage.redis_pool_max", "0", "between 1 and 10000"),
+    (
+        "[storage]\nredis_pool_timeout_seconds = 0\n",
+        "storage.redis_pool_timeout_seconds",
+        "0",
+        "between 0.01 and 600",
+    ),
 ]
 
 
@@ -160,3 +169,9 @@ def test_help_and_version(command: str) -> None:
         check=True,
     )
     assert version.stdout.startswith("quill ")
+
+
+def test_the_realtime_section_is_the_tuning() -> None:
+    assert Tuning.from_settings(Settings().realtime) == Tuning()
+    tuned = Settings().replace(realtime={"send_queue_frames": 3, "ai_concurrency": 2})
+    assert Tuning.from_settings(tuned.realtime) == Tuning(send_queue_frames=3, ai_concurrency=2)

@@ -12,11 +12,13 @@ Modules:
 - ``runner``     — one task per match: inbox, timers, write-ahead, broadcasts, AI tasks.
 - ``store``      — Redis: the match log, checkpoints, the node's hosted set, seats.
 - ``ai``         — AI requests with a node-wide bound and the offline fallback.
+- ``aipool``, ``aiworker``, ``aipreload`` — the offline engines in a process pool, off the
+  event loop (forkserver with the engines preloaded, warmed at start-up).
 - ``bots``       — in-process bot seats (quick play).
 - ``hub``        — the node's matches, sockets and sessions; start, restore, shutdown.
 - ``admin``      — ``POST /api/v1/admin/matches``: start a match by hand.
 - ``lifecycle``  — the ``cleanup_ctx`` and ``on_shutdown`` hooks of the app.
-- ``tuning``, ``keys``, ``clock``, ``metrics``, ``retry`` — constants, Redis keys, time,
+- ``tuning``, ``keys``, ``clock``, ``metrics``, ``retry`` — the ``[realtime]`` settings, Redis keys, time,
   metrics, retrying writes.
 
 The full story (life of a socket, queues and their overflow rules, durability,

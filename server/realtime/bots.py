@@ -1,12 +1,15 @@
 """Bot seats played inside the node, through the same engine inputs as a human.
 
 A :class:`BotSeat` attaches and readies in the lobby.  When the write phase opens it asks
-``Engines.writer`` for a :class:`~server.ai.types.BotPiece` and replays the piece's typing
-timeline as ``draft.edit`` inputs, one per ``Tuning.bot_edit_seconds`` window (as a
-debouncing client would), at the times the timeline says.  When its review assignments
-arrive it asks ``Engines.reviewer`` for each review and submits them spread over the
-first half of the feedback phase.  Its inputs go through the match's inbox (waiting for
-room, never dropped) and are logged and replayed like anyone's.
+``Engines.writer`` for a :class:`~server.ai.types.BotPiece` (the whole text and typing
+timeline at once, through :meth:`~server.realtime.ai.AIService.write_piece`: in turn with
+the other AI requests and, for the offline writer, in the node's process pool, never on
+the event loop) and replays the piece's typing timeline as ``draft.edit`` inputs, one per
+``Tuning.bot_edit_seconds`` window (as a debouncing client would), at the times the
+timeline says.  When its review assignments arrive it asks ``Engines.reviewer`` for each
+review the same way and submits them spread over the first half of the feedback phase.
+Its inputs go through the match's inbox (waiting for room, never dropped) and are logged
+and replayed like anyone's.
 
 After a node restart :meth:`BotSeat.resume` picks up from the engine state: the draft
 seq says how many edits are in, and if the text differs from the timeline (an engine
@@ -140,7 +143,7 @@ class BotSeat:
     async def _write(self) -> None:
         match = self.runner.match
         config = match.config
-        piece = await self.runner.hub.engines.writer.write_piece(
+        piece = await self.runner.hub.ai.write_piece(
             BotPieceRequest(
                 prompt=config.prompt,
                 skill=self.skill,
@@ -185,7 +188,7 @@ class BotSeat:
         opened = hub.clock.now()
         share = match.config.settings.feedback_seconds * REVIEW_SHARE
         for k, assignment in enumerate(todo):
-            review = await hub.engines.reviewer.write_review(
+            review = await hub.ai.write_review(
                 BotReviewRequest(
                     prompt=match.config.prompt,
                     piece_text=assignment.text,

@@ -11,8 +11,9 @@ Built and started by :func:`server.realtime.lifecycle.realtime_context` (a
   every match, and closes every socket with 1001; :meth:`Hub.close` is the last step.
 
 Revocations: from :meth:`Hub.start` on, the hub listens on the Redis channel
-``quill:revocations`` (``server.api.session``) and closes the sockets of a revoked session
-(or of every session of a deleted or disabled account) with 1008 ``session_revoked``.
+``quill:revocations`` (``server.api.session``), on a connection of its own outside the
+node's pool, and closes the sockets of a revoked session (or of every session of a
+deleted or disabled account) with 1008 ``session_revoked``.
 When the subscription is lost it subscribes again and re-checks every socket against the
 revoked keys, so a message published meanwhile is not missed; a revocation heard in the
 last minute also closes a socket whose handshake raced with it.
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.connection import Connection as RedisConnection
 
@@ -113,10 +114,15 @@ class Hub:
         engines: Engines,
         registry: Registry,
         tuning: Tuning,
+        offline: Engines | None = None,
+        pubsub: ConnectionPool | None = None,
     ) -> None:
         self.settings = settings
         self.node_id = node_id
         self.redis = redis
+        # The revocation channel holds a connection for good: from the node's bounded pool
+        # it would leave one fewer for commands (the node passes a pool of its own).
+        self.pubsub = pubsub if pubsub is not None else redis.connection_pool
         self.pool = pool
         self.engines = engines
         self.tuning = tuning
@@ -126,14 +132,14 @@ class Hub:
         self.sessions = SessionStore(
             redis, settings.match.reconnect_grace_seconds, tuning.session_refresh_seconds
         )
-        self.fallback = OfflineFallback()
-        self.ai = AIService(
+        self.ai = AIService(  # offline: the node's process pool (server.realtime.aipool)
             engines,
-            offline_engines(),
+            offline if offline is not None else offline_engines(),
             concurrency=tuning.ai_concurrency,
             timeout=tuning.ai_timeout_seconds,
             metrics=self.metrics,
         )
+        self.fallback = OfflineFallback(self.ai)
         self.runners: dict[MatchId, MatchRunner] = {}
         self.connections: set[Connection] = set()
         self.by_player: dict[PlayerId, list[Connection]] = {}  # oldest socket first
@@ -519,7 +525,7 @@ class Hub:
         return at is not None and at >= asyncio.get_running_loop().time() - RECENT_REVOCATION_S
 
     async def _subscribe(self) -> _Channel:
-        channel = _Channel(self.redis.connection_pool, ignore_subscribe_messages=True)
+        channel = _Channel(self.pubsub, ignore_subscribe_messages=True)
         try:
             await channel.subscribe(REVOCATIONS)
         except BaseException:

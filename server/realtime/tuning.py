@@ -1,16 +1,20 @@
-"""Gateway and runner constants that are not (yet) configuration keys.
+"""Gateway and runner knobs: the ``[realtime]`` configuration section, in process.
 
-They live in one frozen dataclass so a test can start a node with other values (for
-example a tiny send queue) by setting ``app[TUNING]`` before the app starts; a node
-started by ``quill serve`` uses the defaults below.  Each one is explained where it is
-declared and in ``docs/realtime.md``.
+:class:`Tuning` is built once from the settings (:meth:`Tuning.from_settings`, the
+``[realtime]`` keys of ``config.toml``) and passed down.  A test can start a node with
+other values (for example a tiny send queue) by setting ``app[TUNING]`` before the app
+starts.  The defaults below equal the configuration's (a test checks).  Each one is
+explained where it is declared and in ``docs/realtime.md``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from aiohttp import web
+
+from server.config import RealtimeSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,8 @@ class Tuning:
     """Most inbox items handled in one tick (one Redis round trip, one send pass)."""
     join_wait_seconds: float = 5.0
     ai_concurrency: int = 32
-    """AI requests (moderation, scoring, judging) in flight at once on this node."""
+    """AI requests (moderation, scoring, judging, bot pieces and reviews) in flight at once
+    on this node; also the bound on the work waiting for the offline process pool."""
     ai_timeout_seconds: float = 90.0
     """An AI request not answered by then is answered by the offline engine."""
     bot_edit_seconds: float = 1.0
@@ -64,6 +69,11 @@ class Tuning:
     """Longest pause between two attempts to save an outcome or replay to PostgreSQL."""
     shutdown_wait_seconds: float = 5.0
     """How long shutdown waits for each match to write its checkpoint."""
+
+    @classmethod
+    def from_settings(cls, settings: RealtimeSettings) -> Tuning:
+        """The node's tuning from the ``[realtime]`` section (same names, same meaning)."""
+        return cls(**dataclasses.asdict(settings))
 
 
 TUNING = web.AppKey("realtime_tuning", Tuning)

@@ -1,0 +1,242 @@
+"""``python -m loadtest`` (``quill loadtest``): the composition root of a load test.
+
+Parse the options, start the stack (unless ``--target``), start the workers, show a
+progress line on stderr, merge the workers' tallies, count the stored submissions, and
+write the report (``--json FILE``, and stdout).  Every process it started is stopped in
+``finally``, by pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import multiprocessing as mp
+import os
+import queue
+import sys
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from loadtest import worker
+from loadtest.options import MAX_DURATION, MAX_PLAYERS, add_options
+from loadtest.scenario import Scenario, ScenarioError, load
+from loadtest.stack import Sampler, Stack, find_listener
+from loadtest.stats import Tally
+
+SHUTDOWN_SLACK = 60.0  # seconds past duration + finish wait before workers are killed
+
+
+def cpus(text: str | None) -> tuple[int, ...] | None:
+    """``"0"``, ``"0,2"`` or ``"0-3"`` as CPU numbers."""
+    if not text:
+        return None
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return tuple(out)
+
+
+def loopback(url: str) -> str:
+    """``url`` if it names this machine (127.0.0.0/8, ::1, localhost), else ValueError."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"--target must be http(s)://HOST:PORT, not {url!r}")
+    if host != "localhost":
+        try:
+            ok = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"--target must be on loopback (127.0.0.0/8, ::1, localhost): {host}")
+    return url.rstrip("/")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="quill loadtest", description=__doc__.split("\n\n")[1])
+    add_options(p)
+    return p
+
+
+async def stored_submissions(dsn: str, seats: list[tuple[str, str]]) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        n = await conn.fetchval(
+            "SELECT count(*) FROM submissions s JOIN unnest($1::uuid[], $2::text[]) AS e(m, p)"
+            " ON s.match_id = e.m AND s.player_id = e.p",
+            [m for m, _ in seats],
+            [p for _, p in seats],
+        )
+    finally:
+        await conn.close()
+    return int(n)
+
+
+def report(
+    args: argparse.Namespace, scenario: Scenario, tally: Tally, stored: int | None, server: Any
+) -> dict[str, Any]:
+    h = tally.hist
+    expected = sorted(s for s in tally.expected if s[0] in tally.completed)
+    return {
+        "scenario": scenario.name,
+        "players": args.players,
+        "duration_s": args.duration,
+        "players_connected": tally.counts["players_connected"],
+        "players_in_match": tally.counts["players_in_match"],
+        "matches_started": len(tally.started),
+        "matches_completed": len(tally.completed),
+        "matches_aborted": len(tally.aborted),
+        "latency_ms": h["latency_ms"].summary((50, 95, 99), with_max=True),
+        "ack_ms": h["ack_ms"].summary((50, 99)),
+        "deadline_jitter_ms": h["deadline_jitter_ms"].summary((50, 99)),
+        "time_to_match_s": {
+            k: None if v is None else round(v / 1000, 3)
+            for k, v in h["time_to_match_ms"].summary((50, 95)).items()
+        },
+        "errors": dict(sorted(tally.errors.items())),
+        "closes": dict(sorted(tally.closes.items())),
+        "submissions_expected": len(expected),
+        "submissions_stored": stored,
+        "server": server,
+        "counts": {k: tally.counts[k] for k in sorted(tally.counts)},
+        "samples": {k: v.n for k, v in h.items()},
+    }
+
+
+def run(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
+    server_cpus, client_cpus = cpus(args.server_cpus), cpus(args.client_cpus)
+    n_workers = args.workers or min(4, len(client_cpus or ()) or max(1, (os.cpu_count() or 2) - 1))
+    n_workers = max(1, min(n_workers, args.players))
+    stack: Stack | None = None
+    procs: list[Any] = []
+    sampler: Sampler | None = None
+    try:
+        if args.target:
+            base_url = args.target
+            node_pid = find_listener(urlsplit(base_url).port or 80)
+            dsn = os.environ.get("DATABASE_URL", "")
+        else:
+            stack = Stack(scenario, server_cpus)
+            print(f"loadtest: starting the stack (logs in {stack.log_dir})", file=sys.stderr)
+            base_url = stack.start()
+            node_pid, dsn = stack.node_pid, stack.database_url
+        sampler = Sampler(node_pid)
+        sampler.start()
+        ctx = mp.get_context("spawn")
+        out = ctx.Queue()
+        start_at = time.time() + 1.0 + 0.3 * n_workers
+        for i in range(n_workers):
+            job = worker.WorkerJob(
+                index=i,
+                base_url=base_url,
+                scenario=scenario,
+                players=tuple(range(i, args.players, n_workers)),
+                total_players=args.players,
+                start_at=start_at,
+                duration=args.duration,
+                seed=1 if args.seed is None else args.seed,
+                cpus=client_cpus,
+            )
+            proc = ctx.Process(target=worker.main, args=(job, out), name=f"loadtest-worker-{i}")
+            proc.start()
+            procs.append(proc)
+        tally = _collect(out, procs, start_at, args.duration, scenario, n_workers)
+        sampler.stop()
+        stored = None
+        if dsn:
+            expected = [s for s in tally.expected if s[0] in tally.completed]
+            stored = asyncio.run(stored_submissions(dsn, expected))
+        return report(args, scenario, tally, stored, sampler.report(args.players))
+    finally:
+        if sampler is not None:
+            sampler.stop()
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        if stack is not None:
+            stack.stop()
+
+
+def _collect(
+    out: Any, procs: list[Any], start_at: float, duration: float, scenario: Scenario, n: int
+) -> Tally:
+    """The workers' tallies, merged; a progress line on stderr meanwhile."""
+    n_workers, end_at = n, start_at + duration
+    tally = Tally()
+    live: dict[int, dict[str, int]] = {}
+    done: set[int] = set()
+    give_up = end_at + scenario.finish_wait_seconds + SHUTDOWN_SLACK
+    tty = sys.stderr.isatty()
+    last = 0.0
+    while len(done) < n_workers and time.time() < give_up:
+        try:
+            kind, i, data = out.get(timeout=0.5)
+        except queue.Empty:
+            if all(not p.is_alive() for p in procs) and out.empty():
+                break
+            continue
+        if kind == "done":
+            tally.merge_dump(data)
+            done.add(i)
+        else:
+            live[i] = data
+        if time.time() - last >= (1.0 if tty else 10.0):
+            last = time.time()
+            total = {
+                k: sum(v.get(k, 0) for v in live.values())
+                for k in ("connected", "in_match", "completed", "errors")
+            }
+            phase = "running" if time.time() < end_at else "finishing"
+            line = (
+                f"loadtest {phase} t={max(0.0, time.time() - start_at):.0f}/{duration:.0f}s connected={total['connected']}"
+                f" in_match={total['in_match']} matches_done≈{total['completed']}"
+                f" errors={total['errors']}"
+            )
+            print(
+                ("\r" + line + "   ") if tty else line,
+                end="" if tty else "\n",
+                file=sys.stderr,
+                flush=True,
+            )
+    if tty:
+        print(file=sys.stderr)
+    for i in range(n_workers):
+        if i not in done:
+            tally.errors["worker_lost"] += 1
+    return tally
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not 1 <= args.players <= MAX_PLAYERS:
+        print(f"loadtest: --players must be 1..{MAX_PLAYERS}", file=sys.stderr)
+        return 2
+    if not 0 < args.duration <= MAX_DURATION:
+        print(f"loadtest: --duration must be in (0, {MAX_DURATION:.0f}]", file=sys.stderr)
+        return 2
+    try:
+        if args.target:
+            args.target = loopback(args.target)
+        scenario = load(args.scenario or "default")
+    except (ValueError, ScenarioError) as exc:
+        print(f"loadtest: {exc}", file=sys.stderr)
+        return 2
+    result = run(args, scenario)
+    text = json.dumps(result, indent=2)
+    args.json.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The options of ``quill loadtest`` / ``python -m loadtest``, declared once.
+
+``server.cli`` adds them to its ``loadtest`` subcommand (so ``quill loadtest --help``
+shows them and a typo fails there) and hands them on with :func:`to_argv`.  Only
+argparse here: importing this module starts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+MAX_PLAYERS = 20000
+MAX_DURATION = 3600.0
+
+# (flag, type, required, metavar, help)
+OPTIONS: tuple[tuple[str, type, bool, str, str], ...] = (
+    ("--players", int, True, "N", f"simulated players (1..{MAX_PLAYERS})"),
+    ("--duration", float, True, "S", "seconds in which matches start (≤ 3600)"),
+    ("--json", Path, True, "FILE", "write the report here (it is also printed)"),
+    ("--target", str, False, "URL", "a running node on loopback; default: start a stack"),
+    ("--server-cpus", str, False, "C", "pin the stack to these CPUs (0, 0-1, 0,2)"),
+    ("--client-cpus", str, False, "C", "pin the workers to these CPUs"),
+    ("--workers", int, False, "W", "worker processes (default: client CPUs, at most 4)"),
+    ("--scenario", str, False, "NAME", "a table of loadtest/scenarios.toml (default: default)"),
+    ("--seed", int, False, "N", "random seed of the players (default: 1)"),
+)
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    for flag, tp, required, metavar, text in OPTIONS:
+        parser.add_argument(flag, type=tp, required=required, metavar=metavar, help=text)
+
+
+def to_argv(args: argparse.Namespace) -> list[str]:
+    """The options in ``args`` as command-line arguments again."""
+    out: list[str] = []
+    for flag, *_ in OPTIONS:
+        value = getattr(args, flag[2:].replace("-", "_"), None)
+        if value is not None:
+            out += [flag, str(value)]
+    return out

@@ -1,0 +1,158 @@
+"""The offline AI engines off the event loop: a small process pool, warmed at start-up.
+
+The offline engines are pure CPU (tokenising, dictionaries, rubrics); on the loop a phase
+change of many matches stalled every socket for 300–650 ms, and the first request loaded
+~68 MB in one stall.  :class:`OfflinePool` runs them in a bounded
+:class:`~concurrent.futures.ProcessPoolExecutor` (``ai.offline_workers`` processes) and
+:meth:`OfflinePool.engines` is an :class:`~server.ai.types.Engines` bundle whose every
+task awaits the pool.  Requests and answers are frozen dataclasses and cross the process
+boundary by pickle (a few KB each).
+
+- **Start method: forkserver.**  Never ``fork`` (the node has threads and an event loop);
+  ``forkserver`` imports and loads the engines once (:mod:`server.realtime.aipreload`, the
+  preload) and forks each worker from that warm image, so a worker (and a node restarted
+  in the same process, as tests do) is ready in milliseconds instead of seconds.
+- **Warm-up.** :meth:`OfflinePool.start` (in the app's ``cleanup_ctx``, before the node
+  listens) has every worker answer one tiny request, so the first match pays nothing.
+- **Bound.** Nothing queues here: every request comes through
+  :class:`~server.realtime.ai.AIService`, whose semaphore (``Tuning.ai_concurrency``)
+  bounds the work waiting for the pool; the rest waits on the semaphore, in the loop.
+- **A worker that dies** (killed, out of memory) breaks the executor; the next request
+  builds a new one and is tried once more.
+- **``ai.offline_workers = 0``** runs the engines in one thread of the node instead (for
+  tiny machines where a second process does not fit): the loop no longer waits for a
+  whole request, but shares the GIL with it (Python switches every 5 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+import structlog
+
+from server.ai.types import (
+    BotPiece,
+    BotPieceRequest,
+    BotReview,
+    BotReviewRequest,
+    Engines,
+    ModerationRequest,
+    ModerationResult,
+    PieceRequest,
+    PieceScore,
+    ReviewRequest,
+    ReviewScore,
+    TutorAnswer,
+    TutorRequest,
+)
+from server.realtime import aiworker
+
+log = structlog.get_logger("quill.ai.pool")
+
+T = TypeVar("T")
+PRELOAD = "server.realtime.aipreload"
+TASKS = ("scorer", "judge", "moderator", "tutor", "writer", "reviewer")
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    ctx = multiprocessing.get_context("forkserver")
+    # Only heeded before the forkserver starts (once per process); harmless after.
+    ctx.set_forkserver_preload([PRELOAD])
+    return ctx
+
+
+class OfflinePool:
+    """The offline engines behind an executor.  Constructing it starts nothing."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: Executor | None = None
+
+    @property
+    def in_thread(self) -> bool:
+        return self.workers == 0
+
+    def _new_executor(self) -> Executor:
+        if self.in_thread:
+            return ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-ai")
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=_context(), initializer=aiworker.warm
+        )
+
+    async def start(self) -> None:
+        """Start the workers and have each answer one tiny request (returns their pids)."""
+        self._executor = self._new_executor()
+        # One warm-up per worker, submitted together so that each starts its own process.
+        pids = await asyncio.gather(
+            *(self.call(aiworker.warm_pid) for _ in range(self.workers or 1))
+        )
+        log.info("offline_ai_ready", workers=self.workers, pids=sorted(set(pids)))
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker (``fn`` and the values must pickle)."""
+        loop = asyncio.get_running_loop()
+        if self._executor is None:
+            raise RuntimeError("the offline AI pool is not started")
+        executor = self._executor
+        try:
+            return await loop.run_in_executor(executor, fn, *args)
+        except BrokenProcessPool:
+            log.warning("offline_ai_pool_broken")
+            if self._executor is executor:  # the first to notice replaces it
+                executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+            return await loop.run_in_executor(self._executor, fn, *args)
+
+    def engines(self) -> Engines:
+        """Every task of the offline engines, computed in the pool."""
+        engine = PooledOffline(self)
+        return Engines(
+            scorer=engine,
+            judge=engine,
+            moderator=engine,
+            tutor=engine,
+            writer=engine,
+            reviewer=engine,
+            names=dict.fromkeys(TASKS, "offline"),
+        )
+
+
+class PooledOffline:
+    """Implements every engine protocol of :mod:`server.ai.types` through the pool."""
+
+    def __init__(self, pool: OfflinePool) -> None:
+        self.pool = pool
+
+    async def score_piece(self, req: PieceRequest) -> PieceScore:
+        return await self.pool.call(aiworker.score_piece, req)
+
+    async def judge_review(self, req: ReviewRequest) -> ReviewScore:
+        return await self.pool.call(aiworker.judge_review, req)
+
+    async def moderate(self, req: ModerationRequest) -> ModerationResult:
+        return await self.pool.call(aiworker.moderate, req)
+
+    async def answer(self, req: TutorRequest) -> TutorAnswer:
+        return await self.pool.call(aiworker.tutor_answer, req)
+
+    async def write_piece(self, req: BotPieceRequest) -> BotPiece:
+        return await self.pool.call(aiworker.write_piece, req)
+
+    async def write_review(self, req: BotReviewRequest) -> BotReview:
+        return await self.pool.call(aiworker.write_review, req)
+
+
+def worker_pid() -> int:
+    """The pid of the process running this (tests compare it with the node's)."""
+    return os.getpid()

@@ -1,0 +1,7 @@
+"""Imported by the forkserver of the offline AI pool: loads the engines once, so that every
+worker forked from it starts warm (see :mod:`server.realtime.aipool`).  Nothing else
+imports this module: importing it is what does the work."""
+
+from server.realtime.aiworker import warm
+
+warm()

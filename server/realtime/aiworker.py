@@ -1,0 +1,122 @@
+"""What runs inside an offline AI worker (:mod:`server.realtime.aipool`).
+
+Top-level functions, so the executor can name them in a pickle.  The engines' material
+(dictionaries, rubrics, bot phrases) is loaded once per process by :func:`warm`: the pool's
+initializer, and the forkserver's preload (:mod:`server.realtime.aipreload`), so that
+forked workers start with it loaded.  Importing this module loads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from server.ai.types import (
+    BotPiece,
+    BotPieceRequest,
+    BotReview,
+    BotReviewRequest,
+    ModerationRequest,
+    ModerationResult,
+    PieceRequest,
+    PieceScore,
+    Prompt,
+    ReviewRequest,
+    ReviewScore,
+    TutorAnswer,
+    TutorRequest,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Material:
+    material: object
+    phrases: object
+
+
+_loaded: _Material | None = None
+
+
+def warm() -> None:
+    """Load every offline engine's material and run each engine once (idempotent)."""
+    global _loaded
+    if _loaded is not None:
+        return
+    from server.ai.offline import judge_review_sync
+    from server.ai.offline import warm_up as warm_offline
+    from server.ai.offline.bot_reviewer import load_phrases, write_review_sync
+    from server.ai.offline.bot_writer import load_material, write_piece_sync
+
+    material, phrases = load_material(), load_phrases()
+    warm_offline()  # scorer, moderation, tutor
+    prompt = Prompt(id="warm-up", title="Warm up", text="A lighthouse in a storm.")
+    piece = write_piece_sync(
+        BotPieceRequest(prompt=prompt, skill=0.5, seconds_allowed=30), material
+    )
+    write_review_sync(
+        BotReviewRequest(prompt=prompt, piece_text=piece.text, skill=0.5), material, phrases
+    )
+    judge_review_sync(
+        ReviewRequest(
+            prompt=prompt,
+            piece_text=piece.text,
+            strength="The storm feels real.",
+            suggestion="Add the sound of the waves.",
+            rating=4,
+        )
+    )
+    _loaded = _Material(material, phrases)
+
+
+def _material() -> _Material:
+    warm()
+    assert _loaded is not None
+    return _loaded
+
+
+def warm_pid() -> int:
+    """The start-up request: warm this worker, tell its pid."""
+    warm()
+    return os.getpid()
+
+
+def score_piece(req: PieceRequest) -> PieceScore:
+    from server.ai.offline import score_piece_sync
+
+    return score_piece_sync(req)
+
+
+def judge_review(req: ReviewRequest) -> ReviewScore:
+    from server.ai.offline import judge_review_sync
+
+    return judge_review_sync(req)
+
+
+def moderate(req: ModerationRequest) -> ModerationResult:
+    from server.ai.offline import moderate_sync
+
+    return moderate_sync(req)
+
+
+def tutor_answer(req: TutorRequest) -> TutorAnswer:
+    from server.ai.offline import answer_sync
+
+    return answer_sync(req)
+
+
+def write_piece(req: BotPieceRequest) -> BotPiece:
+    """The whole piece and its typing timeline at once (the bot replays it on the loop)."""
+    from server.ai.offline.bot_writer import Material, write_piece_sync
+
+    material = _material().material
+    assert isinstance(material, Material)
+    return write_piece_sync(req, material)
+
+
+def write_review(req: BotReviewRequest) -> BotReview:
+    from server.ai.offline.bot_reviewer import ReviewPhrases, write_review_sync
+    from server.ai.offline.bot_writer import Material
+
+    loaded = _material()
+    assert isinstance(loaded.material, Material) and isinstance(loaded.phrases, ReviewPhrases)
+    return write_review_sync(req, loaded.material, loaded.phrases)

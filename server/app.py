@@ -24,7 +24,6 @@ from server import __version__, gctune, migrate, webapp
 from server.accounts.store import previous_token_secrets, token_secret
 from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
-from server.ai.claude import ClaudeEngine
 from server.ai.content import load_prompts
 from server.api import account, auth, me
 from server.config import Settings
@@ -44,14 +43,14 @@ from server.http.state import (
     NodeInfo,
 )
 from server.metrics import Registry
-from server.realtime import admin as realtime_admin  # realtime (issue 4)
-from server.realtime import gateway as realtime_gateway  # realtime (issue 4)
+from server.realtime import admin as realtime_admin
+from server.realtime import gateway as realtime_gateway
 from server.realtime.aipool import OfflinePool
 from server.realtime.lifecycle import (
     OFFLINE,
-    realtime_context,  # realtime (issue 4)
+    realtime_context,
 )
-from server.realtime.lifecycle import on_shutdown as realtime_shutdown  # realtime (issue 4)
+from server.realtime.lifecycle import on_shutdown as realtime_shutdown
 from server.storage.rescore import rescore_forever
 from server.types import NodeId
 
@@ -132,11 +131,8 @@ async def _ai(app: web.Application) -> AsyncIterator[None]:
     pool = OfflinePool(app[SETTINGS].ai.offline_workers)
     try:
         await pool.start()
-        offline = engines = pool.engines()
-        if uses_claude(app[SETTINGS].ai):
-            engines = build_engines(app[SETTINGS].ai, app[METRICS])
-            if isinstance(engines.scorer, ClaudeEngine):  # its fallback and moderation floor
-                engines.scorer.offline = offline
+        offline = pool.engines()
+        engines = build_engines(app[SETTINGS].ai, app[METRICS], offline=offline)
         app[OFFLINE] = offline
         app[ENGINES] = engines
         try:
@@ -191,9 +187,9 @@ def create_app(
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_ai)
     app.cleanup_ctx.append(_rescore)
-    app.cleanup_ctx.append(realtime_context)  # realtime (issue 4): after pools and engines
+    app.cleanup_ctx.append(realtime_context)
     app.cleanup_ctx.append(gctune.gc_context)  # last: freeze what all of the above loaded
-    app.on_shutdown.append(realtime_shutdown)  # realtime (issue 4): checkpoint, close 1001
+    app.on_shutdown.append(realtime_shutdown)
     for api in APIS:
         api.add_to(app)
     return app

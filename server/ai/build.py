@@ -67,13 +67,16 @@ def build_engines(
     clock: Callable[[], float] = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
+    offline: Engines | None = None,
 ) -> Engines:
     """The engines the server uses, per ``settings``; metrics go to ``registry``.
 
     ``clock`` (monotonic seconds) drives the circuit breaker, ``sleep`` the retry backoff
     and ``rng`` the backoff jitter; tests pass their own to move time by hand.
+    ``offline`` is the offline bundle to use (and to fall back to); the node passes the
+    one that runs in its process pool.
     """
-    offline = offline_engines()
+    offline = offline if offline is not None else offline_engines()
     if not uses_claude(settings):
         return offline
     client = ClaudeClient(settings, registry, clock=clock, sleep=sleep, rng=rng)

@@ -188,7 +188,7 @@ async def node(settings: Settings, database: str, redis_url: str) -> AsyncIterat
         await runner.cleanup()
 
 
-# --- A node on its own loop, for tests that drive it with blocking clients (issue 8) ----
+# --- A node on its own loop, for tests that drive it with blocking clients -------------
 
 
 @dataclass

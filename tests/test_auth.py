@@ -357,7 +357,7 @@ async def test_bot_tokens_are_refused_on_rest(node: Node) -> None:
     assert (await error_of(resp))[:2] == (403, "bot_token")
 
 
-# --- The text rule (issue 8) ----------------------------------------------------------
+# --- The text rule: what a body may hold ----------------------------------------------
 
 UNSTORABLE = [
     ("/api/v1/auth/login", {"handle": "ab\u0000cd", "password": PASSWORD}, "handle"),

@@ -115,7 +115,7 @@ async def test_api_rate_limit_per_ip(settings: Settings, database: str, redis_ur
         await runner.cleanup()
 
 
-# --- Headers every answer carries (issue 8) -------------------------------------------
+# --- Headers every answer carries ------------------------------------------------------
 
 
 async def test_every_answer_has_nosniff_and_no_server_version(node: Node) -> None:

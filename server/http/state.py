@@ -15,7 +15,7 @@ from server.config import Settings
 from server.metrics import Registry
 from server.types import NodeId
 
-if TYPE_CHECKING:  # realtime (issue 4): the hub imports this module
+if TYPE_CHECKING:  # the hub imports this module: no import cycle at run time
     from server.realtime.hub import Hub
 
 
@@ -43,5 +43,5 @@ REDIS = web.AppKey("redis", Redis)
 SIGNER = web.AppKey("signer", TokenSigner)
 ENGINES = web.AppKey("engines", Engines)
 REQUEST_ID = web.RequestKey("request_id", str)
-# realtime (issue 4): the node's matches, sockets and sessions (server/realtime/hub.py)
+# the node's matches, sockets and sessions (server/realtime/hub.py)
 REALTIME: web.AppKey[Hub] = web.AppKey("realtime")

@@ -121,3 +121,25 @@ def test_assets_cover_every_file_of_the_client() -> None:
         rel = path.relative_to(webapp.WEB_DIR).as_posix()
         if path.is_file() and rel not in ("index.html", "sw.js"):
             assert "/app/" + rel in served, rel
+
+
+# Ways to turn a string into markup. The client renders through Preact/htm templates,
+# which set text nodes and attributes; the vendored library has an innerHTML path only
+# behind ``dangerouslySetInnerHTML``, so that name must never appear in our own code.
+HTML_SINKS = re.compile(
+    r"innerHTML|outerHTML|insertAdjacentHTML|dangerouslySetInnerHTML|document\.write"
+    r"|\beval\s*\(|new\s+Function\s*\(|createContextualFragment|DOMParser"
+)
+
+
+def test_the_client_s_own_modules_build_no_html_from_strings() -> None:
+    root = webapp.WEB_DIR
+    own = [p for p in root.rglob("*.js") if "vendor" not in p.parts]
+    assert own, "no client modules found"
+    found = [
+        f"{p.relative_to(root)}:{n}: {line.strip()}"
+        for p in own
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if HTML_SINKS.search(line)
+    ]
+    assert found == []

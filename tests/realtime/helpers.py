@@ -17,7 +17,7 @@ from server.app import create_app
 from server.config import Settings
 from server.http.state import Endpoints
 from server.realtime.tuning import TUNING, Tuning
-from tests.conftest import Node
+from tests.conftest import Node, unique_handle
 from tests.realtime.client import WAIT
 
 PASSWORD = "correct horse battery"
@@ -53,7 +53,7 @@ class Http:
             return resp.status, await resp.json()
 
     async def register(self, handle: str | None = None) -> User:
-        handle = handle or f"u{uuid.uuid4().hex[:10]}"
+        handle = handle or unique_handle("u")
         status, body = await self.post(
             "/api/v1/auth/register", {"handle": handle, "password": PASSWORD}
         )

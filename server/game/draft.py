@@ -1,4 +1,4 @@
-"""A seat's draft: edits with sequence numbers, a timestamped edit log, paste flags.
+"""A seat's draft: edits with sequence numbers, paste flags, and the edit log they make.
 
 Positions are Unicode code points (Python ``str`` indices).  Rules for an edit with
 sequence number ``seq`` when the server holds ``draft.seq``:
@@ -31,7 +31,7 @@ they do not separate.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -68,7 +68,6 @@ class Draft:
     locked: bool = False
     paste_count: int = 0
     pasted_chars: int = 0
-    edits: list[EditRecord] = field(default_factory=list)
 
 
 def apply_ops(text: str, ops: Iterable[EditOp]) -> str | None:
@@ -101,9 +100,15 @@ def apply_edit(
     at: float,
     paste_chars: int,
     max_chars: int,
+    edits: list[EditRecord] | None = None,
 ) -> EditOutcome:
     """Apply one ``draft.edit`` to ``draft`` (mutated only when the outcome is APPLIED
-    or a snapshot request).  Raises ``InvalidTransition(draft_too_long)`` untouched."""
+    or a snapshot request).  Raises ``InvalidTransition(draft_too_long)`` untouched.
+
+    An applied edit is appended to ``edits`` when given.  The live engine passes none: a
+    seat's edit log is its ``edit`` records in the match log, which lives in Redis and
+    PostgreSQL, and :func:`edits_from_log` rebuilds it from there, so a player's memory
+    on the node stays flat however long they type."""
     if seq <= draft.seq:
         return EditOutcome.DUPLICATE
     if snapshot is not None:
@@ -135,15 +140,16 @@ def apply_edit(
     if flagged:
         draft.paste_count += 1
         draft.pasted_chars += pasted
-    draft.edits.append(
-        EditRecord(
-            at=at,
-            seq=seq,
-            ops=None if ops is None else tuple(ops),
-            snapshot=snapshot,
-            paste=flagged,
+    if edits is not None:
+        edits.append(
+            EditRecord(
+                at=at,
+                seq=seq,
+                ops=None if ops is None else tuple(ops),
+                snapshot=snapshot,
+                paste=flagged,
+            )
         )
-    )
     return EditOutcome.APPLIED
 
 

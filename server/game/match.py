@@ -18,7 +18,8 @@ bug and may leave the match half-changed: the runner should log it and abort the
 
 Logging: every accepted input (and every ``step`` that did something) is appended to
 ``match.log`` as a plain record ``{"at": now, "k": kind, "d": data}`` and returned as a
-``Persist`` effect first, before the effects it caused; derived records (``phase``,
+``Persist`` effect first, before the effects it caused (a runner that has made records
+durable drops them with :meth:`forget_log`; ``log_len`` still counts them); derived records (``phase``,
 ``submissions``, ``assignments``, ``results``, ``closed``) carry ``"out": True`` and are
 skipped on replay.  Every phase change ends with a ``Checkpoint`` effect holding
 :meth:`to_snapshot` (which records how long the log was).  A restarted node rebuilds the
@@ -81,6 +82,7 @@ class Match:
         self.config = config
         self.state = state
         self.log = log
+        self.log_base = 0  # records dropped from the front of ``log`` by forget_log
         self.fallback: Fallback = fallback if fallback is not None else NeutralFallback()
         self.seats: dict[PlayerId, SeatState] = {s.player: s for s in state.seats}
         self.out: list[Effect] = []
@@ -160,8 +162,20 @@ class Match:
             "v": SNAPSHOT_VERSION,
             "config": dump(self.config),
             "state": dump(self.state),
-            "log_len": len(self.log),
+            "log_len": self.log_len,
         }
+
+    @property
+    def log_len(self) -> int:
+        """How many records the match has logged since it was created."""
+        return self.log_base + len(self.log)
+
+    def forget_log(self, upto: int) -> None:
+        """Drop the records before position ``upto`` (they are durable elsewhere): the
+        log, edits included, would otherwise grow with every keystroke of the match."""
+        drop = min(max(0, upto - self.log_base), len(self.log))
+        del self.log[:drop]
+        self.log_base += drop
 
     def apply_record(self, rec: Mapping[str, Any]) -> list[Effect]:
         """Re-apply one log record (inputs and steps; derived records are skipped)."""

@@ -22,6 +22,7 @@ from server.http.state import METRICS, REDIS, REQUEST_ID, SETTINGS
 
 log = structlog.get_logger("quill.http")
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SLOW_REQUEST_SECONDS = 1.0  # a request this slow is logged at info level
 
 
 def client_ip(request: web.Request) -> str:
@@ -87,7 +88,10 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     ).observe(elapsed, route=route, method=request.method)
     if resp.status == 408 and not resp.prepared:
         resp.force_close()  # "Connection: close": the rest of a slow body is not awaited
-    log.info(
+    # One line per request only for the slow and the failed: the rest is in the
+    # quill_http_* counters, and at debug level.
+    emit = log.info if resp.status >= 500 or elapsed >= SLOW_REQUEST_SECONDS else log.debug
+    emit(
         "http_request",
         request_id=rid,
         method=request.method,

@@ -7,6 +7,8 @@ leave removes the ticket and records ``leave`` atomically; leaving twice is harm
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from redis.asyncio import Redis
 
 from server.matchqueue import keys
@@ -41,6 +43,17 @@ async def leave(redis: Redis, player: PlayerId) -> bool:
     return bool(removed)
 
 
+async def leave_all(redis: Redis, players: Iterable[PlayerId]) -> None:
+    """:func:`leave` for several players, in one round trip."""
+    players = list(players)
+    if not players:
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for player in players:
+            pipe.eval(_LEAVE, 2, keys.TICKETS, keys.EVENTS, player, keys.EVENTS_MAXLEN)
+        await pipe.execute()
+
+
 async def queued(redis: Redis, player: PlayerId) -> QueueTicket | None:
     raw: bytes | None = await redis.hget(keys.TICKETS, player)  # type: ignore[assignment]
     return None if raw is None else QueueTicket.decode(raw)
@@ -50,3 +63,17 @@ async def estimate(redis: Redis, mode: str, mu: float, default: float) -> float:
     """The matchmaker's latest wait estimate for this mode and rating, in seconds."""
     raw = await redis.hget(keys.ESTIMATES, keys.estimate_field(mode, mu))
     return default if raw is None else float(raw)
+
+
+async def estimates(
+    redis: Redis, wanted: Iterable[tuple[str, float]], default: float
+) -> dict[tuple[str, float], float]:
+    """:func:`estimate` for many (mode, rating) pairs in one round trip."""
+    pairs = list(dict.fromkeys(wanted))
+    if not pairs:
+        return {}
+    fields = [keys.estimate_field(mode, mu) for mode, mu in pairs]
+    unique = list(dict.fromkeys(fields))
+    raw = dict(zip(unique, await redis.hmget(keys.ESTIMATES, unique), strict=True))
+    found = {f: default if v is None else float(v) for f, v in raw.items()}
+    return {pair: found[f] for pair, f in zip(pairs, fields, strict=True)}

@@ -158,14 +158,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     )
     hub.add(conn)
     conn.start()
-    conn.log.info("ws_open", codec=codec.value)
+    # Per-socket lines are debug: at thousands of players they would cost more than the
+    # frames; quill_ws_opened_total and quill_ws_connections count them instead.
+    hub.metrics.opened.inc(codec=codec.value)
+    conn.log.debug("ws_open", codec=codec.value)
     try:
         await _read(hub, conn)
     finally:
         conn.close(NORMAL, "")
         await hub.remove(conn)
         await conn.wait_closed(hub.tuning.close_timeout_seconds)
-        conn.log.info("ws_gone", code=ws.close_code)
+        conn.log.debug("ws_gone", code=ws.close_code)
     return ws
 
 

@@ -240,12 +240,35 @@ class Hub:
         busy = [p for p in humans if p in self.seated]
         if busy:
             raise AlreadySeated(f"{busy[0]} already holds a seat in match {self.seated[busy[0]]}")
+        match_id = match_id or MatchId(str(uuid.uuid4()))
+        # Held from here, not only once the match runs: a second match for the same player
+        # (an assignment and a quick play at once) must see the seat taken.
+        for p in humans:
+            self.seated[p] = match_id
+        try:
+            return await self._create(humans, bots, ranked, prompt_id, seed, match_id, seat_tokens)
+        except BaseException:
+            for p in humans:
+                if self.seated.get(p) == match_id and match_id not in self.runners:
+                    del self.seated[p]
+            raise
+
+    async def _create(
+        self,
+        humans: Sequence[PlayerId],
+        bots: int,
+        ranked: bool,
+        prompt_id: str | None,
+        seed: int | None,
+        match_id: MatchId,
+        seat_tokens: Mapping[PlayerId, str] | None,
+    ) -> CreatedMatch:
         seed = secrets.randbits(31) if seed is None else seed
         prompt = self.prompts[prompt_id or random.Random(seed).choice(sorted(self.prompts))]
         players = [*humans, *(PlayerId(f"bot:{n}") for n in range(1, bots + 1))]
         ratings = await ratings_for(self.pool, players)
         config = MatchConfig(
-            match_id=match_id or MatchId(str(uuid.uuid4())),
+            match_id=match_id,
             prompt=prompt,
             seats=tuple(SeatSpec(p, is_bot(p), *ratings[p]) for p in players),
             seed=seed,
@@ -271,6 +294,10 @@ class Hub:
         runner.start()
         if bot_tokens:
             await self._request_bots(config, bot_tokens)
+        # A ticket a seated player still has is stale (they queued again while this match
+        # was being formed, e.g. from a new socket): left there, it would put them in a
+        # second party, which could then not be hosted.
+        await mmqueue.leave_all(self.redis, humans)
         log.info(
             "match_created",
             match_id=config.match_id,
@@ -361,6 +388,9 @@ class Hub:
         mu, sigma = (await ratings_for(self.pool, [player]))[player]
         ticket = QueueTicket(player, mu, sigma, mode, time.time(), self.node_id)
         await mmqueue.join(self.redis, ticket)
+        if player in self.seated:  # seated while we waited: the ticket must not stay
+            await mmqueue.leave(self.redis, player)
+            raise AlreadySeated(f"{player} already holds a seat in match {self.seated[player]}")
         self.queued[player] = (mode, mu)
         default = self.settings.matchmaker.bot_fill_after_seconds
         return await mmqueue.estimate(self.redis, mode, mu, default)
@@ -370,16 +400,22 @@ class Hub:
         default = self.settings.matchmaker.bot_fill_after_seconds
         while True:
             await asyncio.sleep(self.tuning.queue_update_seconds)
-            for player, (mode, mu) in list(self.queued.items()):
-                try:
-                    estimate = await mmqueue.estimate(self.redis, mode, mu, default)
-                except Exception as exc:  # the next round tries again
-                    log.warning("queue_update_failed", error=repr(exc))
-                    break
+            queued = list(self.queued.items())
+            try:  # one round trip for everyone queued here
+                found = await mmqueue.estimates(self.redis, (q for _, q in queued), default)
+            except Exception as exc:  # the next round tries again
+                log.warning("queue_update_failed", error=repr(exc))
+                continue
+            statuses: dict[tuple[str, float], ev.QueueStatus] = {}
+            for player, (mode, mu) in queued:
                 if self.queued.get(player) != (mode, mu):
                     continue  # matched or left meanwhile
-                status = ev.QueueStatus(status="queued", mode=mode, estimate_seconds=estimate)
-                for conn in [c for c in self.connections if c.player == player]:
+                status = statuses.get((mode, mu))
+                if status is None:
+                    status = statuses[mode, mu] = ev.QueueStatus(
+                        status="queued", mode=mode, estimate_seconds=found[mode, mu]
+                    )
+                for conn in self.by_player.get(player, ()):
                     conn.send_event(status)
 
     async def queue_leave(self, player: PlayerId) -> bool:
@@ -390,16 +426,29 @@ class Hub:
         """Create the match the matchmaker assigned here, once (assignments may repeat),
         then send each player's node a ``match.found`` for it."""
         marker = f"quill:assigned:{{{assignment.match_id}}}"
+        seats = assignment.seats
         if await self.redis.set(marker, self.node_id, nx=True, ex=ASSIGNED_MEMORY_S):
+            # A player who already plays here (a stale ticket) gives their seat to a bot,
+            # so the rest of the party still plays; their tickets are spent.
+            busy = [s for s in seats if s.player in self.seated]
+            seats = tuple(s for s in seats if s.player not in self.seated)
+            if busy:
+                log.warning(
+                    "assignment_seats_busy",
+                    match_id=assignment.match_id,
+                    players=[s.player for s in busy],
+                )
+            if not seats:
+                return
             try:
                 await self.create_match(
-                    [s.player for s in assignment.seats],
-                    assignment.bot_seats,
+                    [s.player for s in seats],
+                    assignment.bot_seats + len(busy),
                     ranked=assignment.mode == "ranked",
                     match_id=assignment.match_id,
-                    seat_tokens={s.player: s.seat_token for s in assignment.seats},
+                    seat_tokens={s.player: s.seat_token for s in seats},
                 )
-            except AlreadySeated as exc:  # a player already plays elsewhere: no match
+            except AlreadySeated as exc:  # seated meanwhile: cannot happen on one loop
                 log.warning("assignment_refused", match_id=assignment.match_id, reason=str(exc))
                 return
             except BaseException:
@@ -407,9 +456,13 @@ class Hub:
                 raise
         else:
             log.info("assignment_repeated", match_id=assignment.match_id)
+            runner = self.runners.get(assignment.match_id)
+            if runner is not None:  # tell only those who hold a seat in it
+                held = {seat.player for seat in runner.match.state.seats}
+                seats = tuple(s for s in seats if s.player in held)
         # The match exists: now tell each player's node (again, after a redelivery).
         async with self.redis.pipeline(transaction=False) as pipe:
-            for s in assignment.seats:
+            for s in seats:
                 found = MatchFound(
                     s.player, assignment.match_id, self.node_id, self.base_url, s.seat_token
                 )
@@ -424,7 +477,7 @@ class Hub:
     def deliver(self, found: MatchFound) -> bool:
         """Tell the player's sockets here where their match is (``queue.status`` matched)."""
         self.queued.pop(found.player, None)
-        targets = [c for c in self.connections if c.player == found.player]
+        targets = list(self.by_player.get(found.player, ()))
         url = found.url.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/ws"
         for conn in targets:
             conn.send_event(
@@ -477,9 +530,7 @@ class Hub:
         conn.runner = None
         if runner is not None and not runner.closed:
             await runner.part(conn)
-        if conn.player in self.queued and not any(
-            c.player == conn.player for c in self.connections
-        ):
+        if conn.player in self.queued and conn.player not in self.by_player:
             try:
                 await self.queue_leave(conn.player)
             except Exception as exc:  # the matchmaker's claim check skips a stale ticket

@@ -10,6 +10,9 @@ FLUSH_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 class RealtimeMetrics:
     def __init__(self, registry: Registry) -> None:
         self.connections = registry.gauge("quill_ws_connections", "Open WebSocket connections")
+        self.opened = registry.counter(
+            "quill_ws_opened_total", "WebSocket connections accepted, by codec", ("codec",)
+        )
         self.messages_in = registry.counter(
             "quill_ws_messages_in_total", "WebSocket frames received, by outcome", ("outcome",)
         )

@@ -59,6 +59,7 @@ from server.game import (
     ScoreReview,
     SendTo,
     SetTimer,
+    seat_edits,
 )
 from server.protocol import Message, Outbound, error_event
 from server.protocol import events as ev
@@ -67,9 +68,9 @@ from server.realtime import retry
 from server.realtime.ai import AIRequest
 from server.realtime.bots import BotSeat
 from server.realtime.connection import Connection
-from server.realtime.store import pack
+from server.realtime.store import pack, unpack_edits
 from server.storage import deadletter
-from server.storage.matches import save_outcome, save_replay
+from server.storage.matches import save_outcome, save_packed_replay
 from server.types import MatchId, PlayerId
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ class MatchRunner:
         self.conns: dict[PlayerId, Connection] = {}
         self.bots: dict[PlayerId, BotSeat] = {}
         self.flushed = flushed  # log records already in Redis
+        match.forget_log(flushed)  # Redis holds them; the process keeps only what is new
         self.closed = False
         self.log = log.bind(match_id=self.match_id)
         self.task: asyncio.Task[None] | None = None
@@ -419,6 +421,7 @@ class MatchRunner:
                 log=self.log,
                 max_pause=self.hub.tuning.retry_max_seconds,
             )
+            self.match.forget_log(self.flushed)
             self.hub.metrics.edit_flush.observe(time.perf_counter() - started)
         self._deliver(now)
         later, self._later = self._later, []
@@ -467,13 +470,15 @@ class MatchRunner:
         await self.inbox.put(FromAI(answer))
 
     async def _save_outcome(self, outcome: MatchOutcome) -> None:
-        edits = {seat.player: list(seat.draft.edits) for seat in self.match.state.seats}
-        saved = await self._save_or_dead_letter(
-            lambda: save_outcome(
+        async def save() -> bool:
+            # The edit logs come from the log in Redis (everything up to the finish was
+            # written before this task started), not from the process.
+            edits = seat_edits(unpack_edits(await self.hub.store.packed_log(self.match_id)))
+            return await save_outcome(
                 self.hub.pool, outcome, node_id=self.hub.node_id, mode=self._mode, edits=edits
-            ),
-            "save_outcome",
-        )
+            )
+
+        saved = await self._save_or_dead_letter(save, "save_outcome")
         if self._unsaved is None:
             self.log.info("match_saved", first_time=saved)
         # Sent straight to the sockets, not through ``_out``: this task runs beside the
@@ -511,17 +516,22 @@ class MatchRunner:
             self._unsaved = repr(exc)
             self.hub.metrics.outcomes_unsaved.inc()
             self.log.error("match_outcome_not_saved", error=self._unsaved)
-        record = deadletter.DeadOutcome(
-            match_id=self.match_id,
-            node_id=self.hub.node_id,
-            mode=self._mode,
-            failed_at=self.hub.clock.now(),
-            error=self._unsaved,
-            snapshot=self.match.to_snapshot(),
-            log=list(self.match.log),
-        )
+        snapshot = self.match.to_snapshot()
+
+        async def put() -> None:
+            record = deadletter.DeadOutcome(
+                match_id=self.match_id,
+                node_id=self.hub.node_id,
+                mode=self._mode,
+                failed_at=self.hub.clock.now(),
+                error=self._unsaved or "",
+                snapshot=snapshot,
+                log=await self.hub.store.log(self.match_id),
+            )
+            await deadletter.put(self.hub.redis, record)
+
         await retry.until_done(
-            lambda: deadletter.put(self.hub.redis, record),
+            put,
             what="dead_letter_write",
             log=self.log,
             max_pause=self.hub.tuning.retry_max_seconds,
@@ -534,10 +544,12 @@ class MatchRunner:
             await self._saving
         if self.match.state.outcome is not None:
             if self._unsaved is None:
-                await self._save_or_dead_letter(
-                    lambda: save_replay(self.hub.pool, self.match_id, self.match.log),
-                    "save_replay",
-                )
+
+                async def replay() -> None:
+                    log = await self.hub.store.packed_log(self.match_id)
+                    await save_packed_replay(self.hub.pool, self.match_id, log)
+
+                await self._save_or_dead_letter(replay, "save_replay")
             else:
                 await self._dead_letter(RuntimeError(self._unsaved))
         await retry.until_done(

@@ -6,7 +6,10 @@ Write-ahead
     match becomes one call of :data:`APPEND` (one round trip): it pushes the tick's
     records and, when the tick changed phase, stores the checkpoint.  The script is
     told how long the log was before (``base``), so a retry after a lost answer neither
-    doubles records nor skips any: if they are already there it only confirms.
+    doubles records nor skips any: if they are already there it only confirms.  The
+    ticks of all the matches that write in the same moment go to Redis together, in one
+    pipeline (:meth:`MatchStore.append` batches them): at thousands of players, one
+    round trip per tick of each match costs the node more than the rest of the tick.
 
 Checkpoints
     ``quill:match:{id}:checkpoint`` holds the latest ``Match.to_snapshot()`` (msgpack);
@@ -24,13 +27,14 @@ Seats
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgpack
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
 from server.realtime import keys
 from server.realtime.retry import Permanent
@@ -53,6 +57,9 @@ end
 return base + count
 """
 """KEYS: log, checkpoint.  ARGV: base length, checkpoint ('' for none), records…"""
+
+MAX_BATCH = 256
+"""Appends in one pipeline at most; more wait for the next one (already under way)."""
 
 QUARANTINE_SECONDS = 7 * 24 * 3600
 """A match that cannot be rebuilt keeps its keys this long for a post-mortem."""
@@ -79,12 +86,39 @@ class Seat:
     node_id: NodeId
 
 
+_EDIT_KIND = pack("edit")  # every edit record holds its "k" packed like this
+
+
+def unpack_edits(records: list[bytes]) -> list[dict[str, Any]]:
+    """The create record and the edit records of a packed log (what ``seat_edits`` reads),
+    and a few others that merely contain the same bytes: a long match's log has
+    thousands of records, and most of them need not be unpacked for this."""
+    return [unpack(r) for i, r in enumerate(records) if i == 0 or _EDIT_KIND in r]
+
+
 @dataclass(frozen=True, slots=True)
 class Stored:
     """What Redis holds of one match."""
 
     checkpoint: dict[str, Any] | None
     log: list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class _Append:
+    match_id: MatchId
+    base: int
+    records: list[bytes]
+    checkpoint: bytes | None
+    done: asyncio.Future[int]
+
+    def settle(self, result: int | BaseException) -> None:
+        if self.done.done():  # the caller stopped waiting (cancelled)
+            return
+        if isinstance(result, BaseException):
+            self.done.set_exception(result)
+        else:
+            self.done.set_result(result)
 
 
 class MatchStore:
@@ -94,25 +128,80 @@ class MatchStore:
         self.redis = redis
         self.node_id = node_id
         self.seat_ttl_ms = int(seat_ttl * 1000)
-        self._append = redis.register_script(APPEND)
+        self._script = redis.register_script(APPEND)
+        self._pending: list[_Append] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def append(
         self, match_id: MatchId, base: int, records: list[bytes], checkpoint: bytes | None
     ) -> int:
         """Append ``records`` after the first ``base`` ones and store ``checkpoint``.
 
-        Returns the new log length.  Safe to call again with the same arguments.
+        Returns the new log length.  Safe to call again with the same arguments.  The
+        call joins the next pipeline of appends (see the module docstring); a failed
+        pipeline fails every append in it, and each caller retries its own.
         """
+        job = _Append(
+            match_id, base, records, checkpoint, asyncio.get_running_loop().create_future()
+        )
+        self._pending.append(job)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name="match-log-writer")
+        return await job.done
+
+    async def _write(self) -> None:
         try:
-            length = await self._append(
-                keys=[keys.match_log(match_id), keys.match_checkpoint(match_id)],
-                args=[base, checkpoint or b"", *records],
-            )
-        except ResponseError as exc:
-            if "QUILL_LOG_MISMATCH" in str(exc):
-                raise LogMismatch(str(exc)) from None
+            await asyncio.sleep(0)  # the other matches of this loop iteration join in
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                await self._write_batch(batch)
+        finally:
+            self._writer = None
+            if self._pending:  # cancelled at shutdown: nobody will write these
+                for job in self._pending:
+                    job.settle(ConnectionError("the match log writer stopped"))
+                self._pending = []
+
+    async def _write_batch(self, batch: list[_Append], *, loaded: bool = False) -> None:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for job in batch:
+                    pipe.evalsha(
+                        self._script.sha,
+                        2,
+                        keys.match_log(job.match_id),
+                        keys.match_checkpoint(job.match_id),
+                        job.base,
+                        job.checkpoint or b"",
+                        *job.records,
+                    )
+                results = await pipe.execute(raise_on_error=False)
+        except Exception as exc:  # the connection failed: every caller retries
+            for job in batch:
+                job.settle(exc)
+            return
+        except asyncio.CancelledError:
+            for job in batch:
+                job.settle(ConnectionError("the match log writer stopped"))
             raise
-        return int(length)
+        again: list[_Append] = []
+        for job, result in zip(batch, results, strict=True):
+            if isinstance(result, NoScriptError) and not loaded:
+                again.append(job)  # Redis restarted or flushed its scripts
+            elif isinstance(result, ResponseError) and "QUILL_LOG_MISMATCH" in str(result):
+                job.settle(LogMismatch(str(result)))
+            elif isinstance(result, BaseException):
+                job.settle(result)
+            else:
+                job.settle(int(result))
+        if again:
+            try:
+                await self.redis.script_load(APPEND)
+            except Exception as exc:
+                for job in again:
+                    job.settle(exc)
+                return
+            await self._write_batch(again, loaded=True)
 
     async def load(self, match_id: MatchId) -> Stored:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -123,6 +212,15 @@ class MatchStore:
             checkpoint=None if checkpoint is None else unpack(checkpoint),
             log=[unpack(r) for r in log],
         )
+
+    async def log(self, match_id: MatchId) -> list[dict[str, Any]]:
+        """The whole log: the runner keeps only what it has not written yet."""
+        return [unpack(r) for r in await self.packed_log(match_id)]
+
+    async def packed_log(self, match_id: MatchId) -> list[bytes]:
+        """The whole log as stored, one msgpack record per item."""
+        records = await self.redis.lrange(keys.match_log(match_id), 0, -1)
+        return [r if isinstance(r, bytes) else r.encode() for r in records]
 
     async def hosted(self) -> list[MatchId]:
         members = await self.redis.smembers(keys.node_matches(self.node_id))

@@ -24,7 +24,7 @@ import asyncpg
 import msgpack
 from redis.asyncio import Redis
 
-from server.game import Match
+from server.game import Match, seat_edits
 from server.game.results import MatchOutcome
 from server.storage.matches import save_outcome, save_replay
 from server.text import scrub
@@ -122,7 +122,7 @@ async def save_match(
     outcome = outcome if outcome is not None else match.state.outcome
     if outcome is None:
         raise ValueError(f"match {match.config.match_id} has no outcome to save")
-    edits = {seat.player: list(seat.draft.edits) for seat in match.state.seats}
+    edits = seat_edits(match.log)  # a rebuilt match holds its whole log
     first = await save_outcome(pool, outcome, node_id=node_id, mode=mode, edits=edits)
     await save_replay(pool, match.config.match_id, match.log)
     return first

@@ -7,6 +7,7 @@ runner that retries after a lost answer cannot double anything (ratings included
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -244,6 +245,13 @@ def encode_replay(log: Sequence[Mapping[str, Any]]) -> bytes:
     return zlib.compress(bytes(msgpack.packb([to_plain(dict(r)) for r in log])), 6)
 
 
+def encode_packed_replay(records: Sequence[bytes]) -> bytes:
+    """:func:`encode_replay` of records that are already msgpack each (as the match log in
+    Redis holds them): the same bytes, without unpacking and packing them again."""
+    header = msgpack.Packer().pack_array_header(len(records))
+    return zlib.compress(header + b"".join(records), 6)
+
+
 def decode_replay(data: bytes) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = msgpack.unpackb(zlib.decompress(data), strict_map_key=False)
     return records
@@ -255,13 +263,24 @@ async def save_replay(pool: asyncpg.Pool, match_id: str, log: Sequence[Mapping[s
     Needs the ``matches`` row (saved by :func:`save_outcome`); an aborted match that never
     reached results has no row and so keeps no replay.
     """
+    await _insert_replay(pool, match_id, len(log), encode_replay(log))
+
+
+async def save_packed_replay(pool: asyncpg.Pool, match_id: str, records: Sequence[bytes]) -> None:
+    """:func:`save_replay` of the log as Redis holds it; compressed on a thread (zlib lets
+    go of the GIL), so a long match's replay never holds up the event loop."""
+    data = await asyncio.to_thread(encode_packed_replay, records)
+    await _insert_replay(pool, match_id, len(records), data)
+
+
+async def _insert_replay(pool: asyncpg.Pool, match_id: str, records: int, data: bytes) -> None:
     await pool.execute(
         "INSERT INTO replays (match_id, encoding, records, data) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (match_id) DO NOTHING",
         uuid.UUID(match_id),
         REPLAY_ENCODING,
-        len(log),
-        encode_replay(log),
+        records,
+        data,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from server.errors import InvalidTransition
 from server.game.draft import (
     Draft,
     EditOutcome,
+    EditRecord,
     apply_edit,
     apply_ops,
     is_empty,
@@ -29,8 +31,15 @@ def op(pos: int, insert: str = "", delete: int = 0) -> EditOp:
     return EditOp(pos=pos, insert=insert, delete=delete)
 
 
+@dataclass(slots=True)
+class Logged(Draft):
+    """A draft that keeps its edit log beside it (the engine keeps it in the match log)."""
+
+    edits: list[EditRecord] = field(default_factory=list)
+
+
 def edit(
-    draft: Draft,
+    draft: Logged,
     seq: int,
     *ops: EditOp,
     snapshot: str | None = None,
@@ -46,6 +55,7 @@ def edit(
         at=at,
         paste_chars=PASTE,
         max_chars=MAX,
+        edits=draft.edits,
     )
 
 
@@ -150,7 +160,7 @@ def test_sequence_rules(
     text: str,
     seq: int,
 ) -> None:
-    draft = Draft()
+    draft = Logged()
     got = [edit(draft, s, *(ops or ()), snapshot=snap) for s, ops, snap in edits]
     assert got == outcomes
     assert (draft.text, draft.seq) == (text, seq)
@@ -171,7 +181,7 @@ def test_sequence_rules(
 def test_paste_flags(
     before: str, ops: list[EditOp] | None, snapshot: str | None, flag: bool, pasted: bool
 ) -> None:
-    draft = Draft(text=before)
+    draft = Logged(text=before)
     assert edit(draft, 1, *(ops or ()), snapshot=snapshot, paste=flag) is EditOutcome.APPLIED
     assert draft.edits[-1].paste is pasted
     assert draft.paste_count == int(pasted)
@@ -190,7 +200,7 @@ def test_paste_flags(
 def test_over_long_is_refused_and_changes_nothing(
     ops: list[EditOp] | None, snapshot: str | None
 ) -> None:
-    draft = Draft()
+    draft = Logged()
     edit(draft, 1, op(0, "keep"))
     with pytest.raises(InvalidTransition) as info:
         edit(draft, 2, *(ops or ()), snapshot=snapshot)
@@ -204,12 +214,12 @@ def test_over_long_is_refused_and_changes_nothing(
 
 
 def test_exactly_max_is_accepted() -> None:
-    draft = Draft()
+    draft = Logged()
     assert edit(draft, 1, snapshot="é" * MAX) is EditOutcome.APPLIED
 
 
 def test_edit_log_keeps_times_and_replays_up_to_a_moment() -> None:
-    draft = Draft()
+    draft = Logged()
     edit(draft, 1, op(0, "The "), at=1.0)
     edit(draft, 2, op(4, "sea"), at=2.5)
     edit(draft, 3, op(0, "", 4), at=4.0)
@@ -261,7 +271,7 @@ def test_words_split_on_exactly_the_documented_white_space() -> None:
 
 
 def test_a_divergence_keeps_its_reason_while_awaiting() -> None:
-    draft = Draft()
+    draft = Logged()
     edit(draft, 1, op(0, "ab"))
     assert edit(draft, 2, op(9, "x")) is EditOutcome.BAD_RANGE
     assert edit(draft, 5, op(0, "y")) is EditOutcome.AWAITING_SNAPSHOT
@@ -314,7 +324,7 @@ def edit_sequences(draw: st.DrawFn) -> list[tuple[int, list[EditOp] | None, str 
 def test_random_edit_sequences_replay_to_the_same_text(
     edits: list[tuple[int, list[EditOp] | None, str | None]],
 ) -> None:
-    draft = Draft()
+    draft = Logged()
     for i, (seq, ops, snapshot) in enumerate(edits):
         with contextlib.suppress(InvalidTransition):
             edit(draft, seq, *(ops or ()), snapshot=snapshot, at=float(i))
@@ -326,7 +336,7 @@ def test_random_edit_sequences_replay_to_the_same_text(
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_in_order_edits_reproduce_the_clients_text(data: st.DataObject) -> None:
-    client, draft = "", Draft()
+    client, draft = "", Logged()
     for seq in range(1, data.draw(st.integers(1, 20)) + 1):
         pos = data.draw(st.integers(0, len(client)))
         delete = data.draw(st.integers(0, len(client) - pos))

@@ -31,6 +31,7 @@ from server.game import (
     SendTo,
     SetTimer,
     SubmitReview,
+    seat_edits,
 )
 from server.protocol import events as ev
 from server.protocol.client import EditOp
@@ -322,7 +323,7 @@ def test_pastes_are_flagged() -> None:
     d.write(P[0], "b" * 60)
     d.write(P[0], "c", paste=True)
     draft = d.match.seats[P[0]].draft
-    assert [e.paste for e in draft.edits] == [False, True, True]
+    assert [e.paste for e in seat_edits(d.match.log)[P[0]]] == [False, True, True]
     assert (draft.paste_count, draft.pasted_chars) == (2, 61)
     d.advance(243)
     d.review_all()

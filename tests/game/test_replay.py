@@ -21,9 +21,11 @@ from server.game import (
     ScorePiece,
     drafts_at,
     replay,
+    replay_edits,
     seat_edits,
 )
 from server.protocol.client import EditOp
+from server.realtime.store import pack, unpack_edits
 from tests.game.helpers import T0, Driver, config, players
 
 P = players(5)
@@ -145,7 +147,10 @@ def test_seat_edits_and_seeking() -> None:
     d = played()
     edits = seat_edits(d.match.log)
     for seat in d.match.state.seats:
-        assert [e.seq for e in edits[seat.player]] == [e.seq for e in seat.draft.edits]
+        seqs = [e.seq for e in edits[seat.player]]
+        assert seqs == sorted(set(seqs))
+        assert seqs[-1] == seat.draft.seq
+        assert replay_edits(edits[seat.player]) == seat.draft.text
     assert edits[P[4]][-1].paste
     start = d.match.state.write_started_at
     assert start is not None
@@ -210,3 +215,29 @@ def test_any_input_sequence_replays_identically(
     match, effects = replay(d.match.log)
     assert effects == d.effects
     assert match.state == d.match.state
+    # The edit log rebuilt from the edit records alone ends at every seat's draft.
+    edits = seat_edits(d.match.log)
+    assert {p: replay_edits(e) for p, e in edits.items()} == {
+        s.player: s.draft.text for s in d.match.state.seats
+    }
+
+
+def test_forgotten_records_still_count() -> None:
+    d = played()
+    full, n = list(d.match.log), d.match.log_len
+    d.match.forget_log(n - 3)
+    assert (d.match.log, d.match.log_len) == (full[-3:], n)
+    assert d.match.to_snapshot()["log_len"] == n
+    d.match.forget_log(2)  # already gone: nothing changes
+    assert (len(d.match.log), d.match.log_len) == (3, n)
+    restored = Match.from_snapshot(d.match.to_snapshot(), full)
+    assert restored.state == d.match.state and restored.log_len == n
+
+
+def test_seat_edits_from_the_packed_log_need_only_the_edit_records() -> None:
+    d = played()
+    packed = [pack(r) for r in d.match.log]
+    some = unpack_edits(packed)
+    assert len(some) < len(packed)
+    assert {r["k"] for r in some} <= {"create", "edit"} | {r["k"] for r in d.match.log}
+    assert seat_edits(some) == seat_edits(d.match.log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from server.config import Settings
+from server.http.state import REALTIME
 from server.realtime import keys
 from server.realtime.store import unpack
 from tests.realtime.helpers import FAST, http_for, running_node
@@ -52,6 +53,11 @@ async def test_every_acknowledged_edit_is_already_in_redis(
             checkpoint = unpack(raw)  # the write phase's checkpoint, with the log it covers
             assert checkpoint["state"]["phase"] == "write"
             assert checkpoint["log_len"] <= await redis.llen(keys.match_log(match_id))
+            # What Redis holds is not kept in the process as well: a player's memory on
+            # the node does not grow with the edits.
+            runner = node.app[REALTIME].runners[match_id]
+            assert runner.match.log_base == runner.flushed  # all written, all dropped
+            assert len(runner.match.log) <= 2  # at most a tick being written now
             for p in players:
                 await p.c.close()
     finally:

@@ -17,7 +17,11 @@ from matchmaker.service import Matchmaker
 from server.config import Settings
 from server.http.state import REALTIME
 from server.matchqueue import keys
+from server.matchqueue import queue as mmqueue
+from server.matchqueue.messages import AssignedSeat, Assignment, MatchFound, QueueTicket
 from server.realtime.tuning import Tuning
+from server.storage.matches import is_bot
+from server.types import MatchId, NodeId, PlayerId, SeatToken
 from tests.realtime.client import WAIT
 from tests.realtime.helpers import (
     FAST,
@@ -277,3 +281,45 @@ async def test_bot_seats_are_played_by_the_pool_over_websockets(
             uuid.UUID(match_id),
         )
         assert reviews[0]["n"] >= 2  # the bots reviewed over the wire
+
+
+async def test_a_party_with_a_player_already_seated_still_plays(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    """A player who queued again while their match was being formed is in two parties:
+    the first seats them and drops the stale ticket; the second plays with a bot in
+    their place (nobody else of that party is left waiting), and only its seated
+    players are told about it."""
+    s = mm_settings(settings, "busy-node", bot_fill_after_seconds=600.0)
+    async with running_node(s, database, redis_url) as node:
+        hub = node.app[REALTIME]
+        await hub.connect_matchmaking(node.url)
+        http = http_for(node)
+        users = [PlayerId((await http.register()).id) for _ in range(4)]
+        redis = Redis.from_url(redis_url)
+        try:
+            busy = users[0]
+            stale = QueueTicket(busy, 25.0, 8.3, "ranked", 1.0, NodeId("busy-node"))
+            await mmqueue.join(redis, stale)
+            first = await hub.create_match([busy], bots=3)
+            assert await redis.hget(keys.TICKETS, busy) is None  # the stale ticket is gone
+            await redis.delete(keys.node_notify("busy-node"))
+            second = Assignment(
+                MatchId(str(uuid.uuid4())),
+                "ranked",
+                tuple(
+                    AssignedSeat(u, 25.0, 8.3, NodeId("busy-node"), SeatToken(f"seat_t{i}"))
+                    for i, u in enumerate(users)
+                ),
+            )
+            await hub.host_assignment(second)
+            seats = [seat.player for seat in hub.runners[second.match_id].match.state.seats]
+            assert seats[:3] == users[1:] and len(seats) == 4 and is_bot(seats[3])
+            assert hub.seated[busy] == first.match_id
+            told = [
+                MatchFound.decode(fields[b"found"]).player
+                for _, fields in await redis.xrange(keys.node_notify("busy-node"))
+            ]
+            assert sorted(told) == sorted(users[1:])
+        finally:
+            await redis.aclose()

@@ -9,7 +9,7 @@ import asyncpg
 
 from server.accounts import store
 from server.game import MatchFinished, Persist, SeatSpec
-from server.game.replay import replay
+from server.game.replay import replay, seat_edits
 from server.storage.matches import load_replay, ratings_for, save_outcome, save_replay
 from server.types import MatchId, PlayerId
 from tests.game.helpers import Driver, config
@@ -53,7 +53,7 @@ async def finished_match(pool: asyncpg.Pool) -> tuple[Driver, list[PlayerId], Pl
 
 async def save_finished(pool: asyncpg.Pool, d: Driver) -> MatchFinished:
     (finished,) = [e for e in d.effects if isinstance(e, MatchFinished)]
-    edits = {s.player: list(s.draft.edits) for s in d.match.state.seats}
+    edits = seat_edits(d.match.log)
     assert await save_outcome(pool, finished.outcome, node_id="n1", mode="ranked", edits=edits)
     return finished
 
@@ -64,7 +64,7 @@ async def test_save_outcome_ratings_and_replay(database: str) -> None:
         d, humans, bot = await finished_match(pool)
         match_id = d.match.config.match_id
         outcome = (await save_finished(pool, d)).outcome
-        edits = {s.player: list(s.draft.edits) for s in d.match.state.seats}
+        edits = seat_edits(d.match.log)
         assert not await save_outcome(pool, outcome, node_id="n1", mode="ranked", edits=edits)
 
         counts = {

@@ -1,4 +1,5 @@
-"""``/api/v1/auth``: register, login, refresh, logout, guest, upgrade, me.
+"""``/api/v1/auth``: register, login, refresh, logout, guest, upgrade, me, and a student's
+sign-in with the username and code a teacher gave them (docs/classes.md).
 
 Access tokens live ``server.access_token_seconds`` (15 min); refresh tokens
 ``server.refresh_token_seconds`` (7 days) and are rotated on every use.  Presenting a
@@ -10,7 +11,10 @@ exists in that form).
 Logins are throttled per address (``limits.auth_per_ip_per_minute``), per handle from one
 address (``limits.auth_per_account_per_minute``) and per handle from everywhere
 (``limits.auth_per_handle_per_minute``, much higher): a stranger guessing passwords from
-a few addresses uses up their own buckets, not the owner's.
+a few addresses uses up their own buckets, not the owner's.  A student's sign-in is
+throttled per username the same way, and per address with its own, higher limit
+(``limits.student_signin_per_ip_per_minute``): a whole class signs in at once from behind
+one school address.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from server.accounts.passwords import hash_password, password_problem, verify_pa
 from server.accounts.tokens import AccessClaims, new_refresh_token, refresh_hash
 from server.api.audit import audit_user
 from server.api.session import authenticate, revoke_session
+from server.classes import codes
+from server.classes import store as class_store
+from server.classes.codehash import verify_code
 from server.errors import Conflict, Forbidden, Unauthorized
 from server.http import ratelimit
 from server.http.body import Fields, json_body
@@ -469,3 +476,118 @@ async def me(request: web.Request) -> web.Response:
     if user is None:
         raise Unauthorized("this account no longer exists", code="invalid_token")
     return web.json_response(user.public())
+
+
+_STUDENT_SIGN_IN: Schema = {
+    "type": "object",
+    "required": ["username", "code"],
+    "additionalProperties": False,
+    "properties": {
+        "username": text_schema("the username on the card (any case)", maxLength=64),
+        "code": text_schema(
+            "the sign-in code on the card: 8 of 23456789ABCDEFGHJKMNPQRSTUVWXYZ; case, "
+            "spaces and dashes do not matter",
+            maxLength=64,
+        ),
+    },
+}
+
+
+@api.route(
+    "POST",
+    "/api/v1/auth/student",
+    summary="Sign in with the username and sign-in code a teacher gave you",
+    tag="auth",
+    request=_STUDENT_SIGN_IN,
+    responses={
+        200: ("signed in", _TOKENS),
+        401: ("wrong username or code (invalid_credentials)", None),
+        422: ("the code cannot be one (it names the letters codes never hold)", None),
+        429: _LIMITED,
+    },
+)
+async def student_sign_in(request: web.Request) -> web.Response:
+    limits = request.app[SETTINGS].limits
+    await ratelimit.limit(
+        request.app,
+        request.app[REDIS],
+        "auth.student.ip",
+        client_ip(request),
+        limits.student_signin_per_ip_per_minute,
+        per="ip",
+    )
+    f = Fields(await json_body(request), {"username", "code"})
+    username = f.string("username", max_len=64)
+    code = f.string("code", max_len=64)
+    if code is not None and (p := codes.code_problem(code)):
+        f.problem("code", p)
+    f.done()
+    assert username is not None and code is not None
+    await _login_rate_limit(request, username)
+    pg = request.app[PG]
+    found = await class_store.student_for_sign_in(pg, username)
+    ok = await verify_code(found.code_hash if found else None, codes.normalize(code))
+    if found is None or not ok:
+        raise Unauthorized("wrong username or code", code="invalid_credentials")
+    await class_store.mark_signed_in(pg, found.user.id)
+    await _audit(request, "student.sign_in", found.user.id, class_id=found.class_id)
+    return await _issue(request, found.user)
+
+
+@api.route(
+    "POST",
+    "/api/v1/auth/student/password",
+    summary="A student sets a password of their own (when their class allows it); the "
+    "sign-in code then stops working",
+    tag="auth",
+    auth=True,
+    request={
+        "type": "object",
+        "required": ["password"],
+        "additionalProperties": False,
+        "properties": {"password": text_schema("the new password", maxLength=1024)},
+    },
+    responses={
+        204: ("set; sign in with username and password from now on", None),
+        403: (
+            "not a student account (not_a_student), or the class does not allow it "
+            "(passwords_not_allowed)",
+            None,
+        ),
+        429: _LIMITED,
+    },
+)
+async def student_password(request: web.Request) -> web.Response:
+    claims = await authenticate(request)
+    f = Fields(await json_body(request), {"password"})
+    password = f.string("password", max_len=1024)
+    pg = request.app[PG]
+    user = await store.user_by_id(pg, claims.user_id)
+    if user is None:
+        raise Unauthorized("this account no longer exists", code="invalid_token")
+    if password is not None and (p := password_problem(password, user.handle)):
+        f.problem("password", p)
+    f.done()
+    assert password is not None
+    klass = await class_store.managing_class(pg, user.id)
+    if klass is None:
+        raise Forbidden("only a class's student accounts set a password here", code="not_a_student")
+    if not klass.students_may_set_password:
+        raise Forbidden(
+            "your class does not let students choose a password; ask your teacher",
+            code="passwords_not_allowed",
+        )
+    limits = request.app[SETTINGS].limits
+    await ratelimit.limit(
+        request.app,
+        request.app[REDIS],
+        "auth.student.password",
+        user.id,
+        limits.auth_per_account_per_minute,
+        per="account",
+    )
+    digest = await hash_password(password)
+    async with pg.acquire() as conn, conn.transaction():
+        await class_store.set_own_password(conn, user.id, digest)
+        await audit_user(conn, request, "student.set_password", user.id, user.id)
+    return web.Response(status=204)

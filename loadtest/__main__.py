@@ -1,9 +1,10 @@
 """``python -m loadtest`` (``quill loadtest``): the composition root of a load test.
 
-Parse the options, start the stack (unless ``--target``), start the workers, show a
-progress line on stderr, merge the workers' tallies, count the stored submissions, and
-write the report (``--json FILE``, and stdout).  Every process it started is stopped in
-``finally``, by pid.
+Parse the options, start the stack (unless ``--target``; ``--nodes`` nodes), start the
+workers, show a progress line on stderr, merge the workers' tallies, count the stored
+submissions, and write the report (``--json FILE``, and stdout).  Every process it
+started is stopped in ``finally``, by pid.  ``--drill NAME`` runs a fault drill instead
+(:mod:`loadtest.drills`).
 """
 
 from __future__ import annotations
@@ -12,23 +13,18 @@ import argparse
 import asyncio
 import ipaddress
 import json
-import multiprocessing as mp
 import os
-import queue
 import sys
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from loadtest import worker
-from loadtest.options import MAX_DURATION, MAX_PLAYERS, add_options
+from loadtest import fleet
+from loadtest.options import MAX_DURATION, MAX_NODES, MAX_PLAYERS, add_options
 from loadtest.scenario import Scenario, ScenarioError, load
 from loadtest.stack import Sampler, Stack, find_listener
 from loadtest.stats import Tally
-
-SHUTDOWN_SLACK = 60.0  # seconds past duration + finish wait before workers are killed
 
 
 def cpus(text: str | None) -> tuple[int, ...] | None:
@@ -113,111 +109,66 @@ def run(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
     server_cpus, client_cpus = cpus(args.server_cpus), cpus(args.client_cpus)
     n_workers = args.workers or min(4, len(client_cpus or ()) or max(1, (os.cpu_count() or 2) - 1))
     n_workers = max(1, min(n_workers, args.players))
+    nodes = args.nodes or 1
     stack: Stack | None = None
-    procs: list[Any] = []
+    team: fleet.Fleet | None = None
     sampler: Sampler | None = None
     try:
         if args.target:
-            base_url = args.target
-            node_pid = find_listener(urlsplit(base_url).port or 80)
+            base_urls: tuple[str, ...] = (args.target,)
+            node_pids: list[int | None] = [find_listener(urlsplit(args.target).port or 80)]
             dsn = os.environ.get("DATABASE_URL", "")
         else:
-            stack = Stack(scenario, server_cpus)
+            stack = Stack(scenario, server_cpus, nodes=nodes)
             print(f"loadtest: starting the stack (logs in {stack.log_dir})", file=sys.stderr)
-            base_url = stack.start()
-            node_pid, dsn = stack.node_pid, stack.database_url
-        sampler = Sampler(node_pid)
+            stack.start()
+            base_urls, node_pids, dsn = stack.urls, stack.node_pids, stack.database_url
+        sampler = Sampler(node_pids)
         sampler.start()
-        ctx = mp.get_context("spawn")
-        out = ctx.Queue()
-        start_at = time.time() + 1.0 + 0.3 * n_workers
-        for i in range(n_workers):
-            job = worker.WorkerJob(
-                index=i,
-                base_url=base_url,
-                scenario=scenario,
-                players=tuple(range(i, args.players, n_workers)),
-                total_players=args.players,
-                start_at=start_at,
-                duration=args.duration,
-                seed=1 if args.seed is None else args.seed,
-                cpus=client_cpus,
-            )
-            proc = ctx.Process(target=worker.main, args=(job, out), name=f"loadtest-worker-{i}")
-            proc.start()
-            procs.append(proc)
-        tally = _collect(out, procs, start_at, args.duration, scenario, n_workers)
+        team = fleet.start(
+            base_urls,
+            scenario,
+            players=args.players,
+            duration=args.duration,
+            seed=1 if args.seed is None else args.seed,
+            n_workers=n_workers,
+            cpus=client_cpus,
+        )
+        tally = fleet.collect(team)
         sampler.stop()
         stored = None
         if dsn:
             expected = [s for s in tally.expected if s[0] in tally.completed]
             stored = asyncio.run(stored_submissions(dsn, expected))
-        return report(args, scenario, tally, stored, sampler.report(args.players))
+        result = report(args, scenario, tally, stored, sampler.report(args.players))
+        result["nodes"] = len(base_urls)
+        result["node_urls"] = list(base_urls)
+        return result
     finally:
         if sampler is not None:
             sampler.stop()
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+        if team is not None:
+            fleet.stop(team)
         if stack is not None:
             stack.stop()
 
 
-def _collect(
-    out: Any, procs: list[Any], start_at: float, duration: float, scenario: Scenario, n: int
-) -> Tally:
-    """The workers' tallies, merged; a progress line on stderr meanwhile."""
-    n_workers, end_at = n, start_at + duration
-    tally = Tally()
-    live: dict[int, dict[str, int]] = {}
-    done: set[int] = set()
-    give_up = end_at + scenario.finish_wait_seconds + SHUTDOWN_SLACK
-    tty = sys.stderr.isatty()
-    last = 0.0
-    while len(done) < n_workers and time.time() < give_up:
-        try:
-            kind, i, data = out.get(timeout=0.5)
-        except queue.Empty:
-            if all(not p.is_alive() for p in procs) and out.empty():
-                break
-            continue
-        if kind == "done":
-            tally.merge_dump(data)
-            done.add(i)
-        else:
-            live[i] = data
-        if time.time() - last >= (1.0 if tty else 10.0):
-            last = time.time()
-            total = {
-                k: sum(v.get(k, 0) for v in live.values())
-                for k in ("connected", "in_match", "completed", "errors")
-            }
-            phase = "running" if time.time() < end_at else "finishing"
-            line = (
-                f"loadtest {phase} t={max(0.0, time.time() - start_at):.0f}/{duration:.0f}s connected={total['connected']}"
-                f" in_match={total['in_match']} matches_done≈{total['completed']}"
-                f" errors={total['errors']}"
-            )
-            print(
-                ("\r" + line + "   ") if tty else line,
-                end="" if tty else "\n",
-                file=sys.stderr,
-                flush=True,
-            )
-    if tty:
-        print(file=sys.stderr)
-    for i in range(n_workers):
-        if i not in done:
-            tally.errors["worker_lost"] += 1
-    return tally
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.drill is not None:
+        from loadtest.drills import main as drill_main
+
+        return drill_main(args)
+    missing = [f"--{k}" for k in ("players", "duration", "json") if getattr(args, k) is None]
+    if missing:
+        print(f"loadtest: {', '.join(missing)} needed (or --drill NAME)", file=sys.stderr)
+        return 2
+    if not 1 <= (args.nodes or 1) <= MAX_NODES:
+        print(f"loadtest: --nodes must be 1..{MAX_NODES}", file=sys.stderr)
+        return 2
+    if args.target and (args.nodes or 1) > 1:
+        print("loadtest: --nodes starts a stack; it does not go with --target", file=sys.stderr)
+        return 2
     if not 1 <= args.players <= MAX_PLAYERS:
         print(f"loadtest: --players must be 1..{MAX_PLAYERS}", file=sys.stderr)
         return 2

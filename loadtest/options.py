@@ -3,6 +3,10 @@
 ``server.cli`` adds them to its ``loadtest`` subcommand (so ``quill loadtest --help``
 shows them and a typo fails there) and hands them on with :func:`to_argv`.  Only
 argparse here: importing this module starts nothing.
+
+``--players``, ``--duration`` and ``--json`` are needed for a load run; with ``--drill``
+they are optional (a drill has its own short defaults), so :mod:`loadtest.__main__`
+checks them, not argparse.
 """
 
 from __future__ import annotations
@@ -12,18 +16,21 @@ from pathlib import Path
 
 MAX_PLAYERS = 20000
 MAX_DURATION = 3600.0
+MAX_NODES = 8
 
 # (flag, type, required, metavar, help)
 OPTIONS: tuple[tuple[str, type, bool, str, str], ...] = (
-    ("--players", int, True, "N", f"simulated players (1..{MAX_PLAYERS})"),
-    ("--duration", float, True, "S", "seconds in which matches start (≤ 3600)"),
-    ("--json", Path, True, "FILE", "write the report here (it is also printed)"),
+    ("--players", int, False, "N", f"simulated players (1..{MAX_PLAYERS}); needed for a run"),
+    ("--duration", float, False, "S", "seconds in which matches start (≤ 3600); needed"),
+    ("--json", Path, False, "FILE", "write the report here (it is also printed); needed"),
     ("--target", str, False, "URL", "a running node on loopback; default: start a stack"),
     ("--server-cpus", str, False, "C", "pin the stack to these CPUs (0, 0-1, 0,2)"),
     ("--client-cpus", str, False, "C", "pin the workers to these CPUs"),
     ("--workers", int, False, "W", "worker processes (default: client CPUs, at most 4)"),
     ("--scenario", str, False, "NAME", "a table of loadtest/scenarios.toml (default: default)"),
     ("--seed", int, False, "N", "random seed of the players (default: 1)"),
+    ("--nodes", int, False, "N", f"nodes of the stack it starts (1..{MAX_NODES}, default 1)"),
+    ("--drill", str, False, "NAME", "run a fault drill instead (--drill list names them)"),
 )
 
 

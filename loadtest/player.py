@@ -4,6 +4,12 @@ Everything happens on one coroutine per player (no reader task): :meth:`Player._
 waits for the next frame or the next timer (an edit, a review, a ping, a planned drop),
 whichever comes first.  Frames are read as raw envelopes (``t``, ``ts``, ``d``) so every
 event's ``ts`` gives a latency sample; replies are built as plain dicts.
+
+A player's home node is ``base_urls[index % len(base_urls)]`` (its HTTP and its first
+socket); when ``queue.status`` ``matched`` names another node it moves its socket there
+for the match (reconnects go there too) and comes home after it.  Each seat's
+acknowledgements go to a ledger (:func:`loadtest.stats.seat_record`) that the drills
+compare with PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Subprotocol
 
 from loadtest.scenario import Scenario
-from loadtest.stats import Tally
+from loadtest.stats import Tally, seat_record, text_hash
 from loadtest.typist import Typist
 
 REVIEW_STRENGTHS = (
@@ -39,6 +45,8 @@ REVIEW_SUGGESTIONS = (
     "End on a concrete image instead of a summary.",
 )
 TOKEN_REFRESH_AFTER = 600.0  # seconds; access tokens live 900 s by default
+CONNECT_ATTEMPTS = 10  # backoff 0.25 s doubling up to 3 s: about 20 s in all (a node restart)
+REQUEUE_ATTEMPTS = 20  # a refused queue.join / match.quickplay is tried again this often
 
 
 class PlayerError(Exception):
@@ -49,17 +57,24 @@ class PlayerError(Exception):
 class Context:
     """What every player of a worker shares."""
 
-    base_url: str  # http://127.0.0.1:PORT
+    base_urls: tuple[str, ...]  # http://127.0.0.1:PORT of each node
     scenario: Scenario
     tally: Tally
     http: aiohttp.ClientSession
     stop_at: float  # loop time: no new match after this
     hard_stop: float  # loop time: leave whatever is running
     live: dict[str, int] = field(default_factory=lambda: {"connected": 0, "in_match": 0})
+    ledger: bool = False  # keep every seat's record in ``tally.ledger``
 
 
 def now_ms() -> float:
     return time.time() * 1000.0
+
+
+def http_base(node_url: str) -> str:
+    """``ws://HOST:PORT/ws`` (a ``node_url``) as ``http://HOST:PORT``."""
+    url = node_url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+    return url.removesuffix("/").removesuffix("/ws")
 
 
 class Player:
@@ -68,6 +83,8 @@ class Player:
         self.index = index
         self.rng = rng
         self.msgpack = rng.random() < ctx.scenario.msgpack_share
+        self.home = ctx.base_urls[index % len(ctx.base_urls)]
+        self.url = self.home  # the node the socket goes to: home, or the match's host
         self.access = ""
         self.refresh = ""
         self.token_at = 0.0
@@ -89,19 +106,24 @@ class Player:
         self.typist = Typist(self.rng, self.ctx.scenario.typing)
         self.seq = 0
         self.pending_edits: dict[int, tuple[float, int, bool]] = {}  # id -> (sent, seq, nonempty)
-        self.pending_reviews: dict[int, str] = {}
+        self.pending_reviews: dict[int, list[Any]] = {}  # id -> [strength, suggestion, rating]
+        self.seat_token: str | None = None  # matched, not yet joined
+        self.queue_ref: int | None = None
+        self.requeues = 0
+        self.dirty = False  # an edit was refused: the next one is a snapshot
+        self.rec: dict[str, Any] | None = None
         self.reviewed: set[str] = set()
         self.snapshot_for: int | None = None
         self.queued_at = 0.0
         self.done = False
         self.got_results = False
         self.will_drop = self.rng.random() < self.ctx.scenario.drop_share
-        self._cancel_timers("edit", "review", "drop")
+        self._cancel_timers("edit", "review", "drop", "requeue")
 
     # --- accounts and sockets ---------------------------------------------------------------
 
     async def _tokens(self) -> None:
-        http, base = self.ctx.http, self.ctx.base_url
+        http, base = self.ctx.http, self.home
         if self.refresh and time.monotonic() - self.token_at > TOKEN_REFRESH_AFTER:
             body = {"refresh_token": self.refresh}
             resp = await http.post(f"{base}/api/v1/auth/refresh", json=body)
@@ -118,30 +140,37 @@ class Player:
         self.token_at = time.monotonic()
 
     async def _connect(self) -> None:
+        """A socket to ``self.url`` with the session resumed, retried with backoff (a node
+        that restarts refuses connections for a while)."""
         await self._tokens()
-        url = self.ctx.base_url.replace("http", "ws", 1) + "/ws?token=" + self.access
-        proto = "quill.v1.msgpack" if self.msgpack else "quill.v1.json"
-        for attempt in range(5):
+        for attempt in range(CONNECT_ATTEMPTS):
             try:
-                self.ws = await connect(
-                    url,
-                    subprotocols=[Subprotocol(proto)],
-                    ping_interval=None,
-                    open_timeout=20,
-                    close_timeout=2,
-                    max_size=4 * 1024 * 1024,
-                )
-                break
-            except (OSError, TimeoutError, InvalidHandshake) as exc:
+                await self._open()
+                return
+            except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
                 self.ctx.tally.errors[f"connect_{type(exc).__name__}"] += 1
-                await asyncio.sleep(0.5 * 2**attempt * self.rng.uniform(0.5, 1.0))
-        else:
-            raise PlayerError("no socket")
+                if self.ws is not None:
+                    self.ws.transport.abort()
+                    self.ws = None
+                await asyncio.sleep(min(3.0, 0.25 * 2**attempt) * self.rng.uniform(0.5, 1.0))
+        raise PlayerError("no socket")
+
+    async def _open(self) -> None:
+        url = self.url.replace("http", "ws", 1) + "/ws?token=" + self.access
+        proto = "quill.v1.msgpack" if self.msgpack else "quill.v1.json"
+        self.ws = await connect(
+            url,
+            subprotocols=[Subprotocol(proto)],
+            ping_interval=None,
+            open_timeout=20,
+            close_timeout=2,
+            max_size=4 * 1024 * 1024,
+        )
         await self.send("session.resume", {"session_token": self.session})
         while True:
             env = await self._recv(20.0)
             if env is None:
-                raise PlayerError("no welcome")
+                raise TimeoutError("no welcome")
             if env["t"] == "welcome":
                 break
             self._on(env)
@@ -153,12 +182,42 @@ class Player:
             self.ctx.tally.counts["players_connected"] += 1
         self.ctx.live["connected"] += 1
         self._timer(self.heartbeat * self.rng.uniform(0.5, 1.0), "ping")
+        if self.match_id is not None and d.get("match_id") != self.match_id and not self.done:
+            # Back in, but the session holds no seat here any more: the match is gone.
+            self.ctx.tally.errors["match_gone_on_resume"] += 1
+            if self.rec is not None and self.rec["closed_reason"] is None:
+                self.rec["closed_reason"] = "gone_on_resume"
+            self.done = True
 
     def _closed(self, code: int | None) -> None:
         self.ctx.live["connected"] -= 1
         self.ws = None
         self.ctx.tally.closes[str(code or 1006)] += 1
         self._cancel_timers("ping")
+        self.pending_edits.clear()  # their answers are lost; match.state says what arrived
+        self.pending_reviews.clear()
+        self.snapshot_for = None
+
+    async def _move(self, url: str) -> None:
+        """Take the socket to another node (the match's host)."""
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.close(1000, "moving to the match's node")
+            self.ctx.live["connected"] -= 1
+            self.ws = None
+            self._cancel_timers("ping")
+        self.url = url
+        self.ctx.tally.counts["moves"] += 1
+        await self._connect()
+
+    def cut(self) -> bool:
+        """Lose the network now (no close frame), from outside the player's coroutine: the
+        player notices on its next read and reconnects.  False when it has no socket."""
+        if self.ws is None or self.done or self.match_id is None:
+            return False
+        self.ws.transport.abort()
+        self.ctx.tally.counts["cuts"] += 1
+        return True
 
     def _cancel_timers(self, *kinds: str) -> None:
         self.timers = [t for t in self.timers if t[2] not in kinds]
@@ -218,22 +277,44 @@ class Player:
         if self.ws is None:
             await self._connect()
         self.queued_at = time.monotonic()
-        if self.ctx.scenario.queue == "quickplay":
-            await self.send("match.quickplay")
-        else:
-            await self.send("queue.join", {"mode": "ranked"})
-        await self._loop()
+        await self._queue()
+        try:
+            await self._loop()
+        finally:
+            if self.rec is not None and self.ctx.ledger:
+                self.ctx.tally.ledger[f"{self.rec['match']} {self.rec['player']}"] = self.rec
         if self.match_id is not None:
             self.ctx.live["in_match"] -= 1
+        if self.url != self.home:  # the match was elsewhere: home for the next one
+            if self.ws is not None:
+                with contextlib.suppress(Exception):
+                    await self.ws.close(1000, "back to the home node")
+                self.ctx.live["connected"] -= 1
+                self.ws = None
+                self._cancel_timers("ping")
+            self.url = self.home
+
+    async def _queue(self) -> None:
+        if self.ctx.scenario.queue == "quickplay":
+            self.queue_ref = await self.send("match.quickplay")
+        else:
+            self.queue_ref = await self.send("queue.join", {"mode": "ranked"})
 
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         while not self.done:
             if loop.time() > self.ctx.hard_stop:
                 self.ctx.tally.counts["unfinished"] += 1
+                if self.rec is not None:
+                    self.rec["unfinished"] = True
                 return
             if self.ws is None:
                 await self._connect()
+                if self.match_id is not None:
+                    self.ctx.tally.counts["reconnects"] += 1
+                elif self.seat_token is not None:  # matched, not joined yet: join now
+                    await self.send("match.join", {"seat_token": self.seat_token})
+                continue
             wait = min(self.timers[0][0] - loop.time() if self.timers else 1.0, 1.0)
             try:
                 env = await self._recv(wait)
@@ -244,8 +325,8 @@ class Player:
                     await TIMERS[kind](self, payload)
             except ConnectionClosed as exc:
                 self._closed(exc.rcvd.code if exc.rcvd else None)
-                if self.match_id is None:  # the queue is gone with the socket: queue again
-                    return
+                if self.match_id is None and self.seat_token is None:
+                    return  # the queue is gone with the socket: queue again
 
     async def _dispatch(self, env: dict[str, Any]) -> None:
         handler = HANDLERS.get(env["t"])
@@ -264,7 +345,14 @@ class Player:
         if status == "matched":
             waited_ms = (time.monotonic() - self.queued_at) * 1000
             self.ctx.tally.hist["time_to_match_ms"].add(waited_ms)
-            await self.send("match.join", {"seat_token": d["seat_token"]})
+            self.seat_token = d["seat_token"]
+            self.rec = seat_record(str(d["match_id"]), self.player_id)
+            self.rec["matched_at"] = time.time()
+            host = http_base(d["node_url"]) if d.get("node_url") else self.url
+            self.rec["node"] = host
+            if host != self.url:
+                await self._move(host)  # its welcome comes first; then join there
+            await self.send("match.join", {"seat_token": self.seat_token})
         elif status in ("expired", "left"):
             self.ctx.tally.errors[f"queue_{status}"] += 1
             self.done = True
@@ -272,6 +360,11 @@ class Player:
     async def on_match_state(self, d: dict[str, Any]) -> None:
         if self.match_id is None:
             self.match_id = d["match_id"]
+            self.seat_token = None
+            if self.rec is None or self.rec["match"] != self.match_id:
+                self.rec = seat_record(str(self.match_id), self.player_id)
+                self.rec["node"] = self.url
+            self.rec["alias"] = d.get("you") or ""
             if not self.ever_in_match:
                 self.ever_in_match = True
                 self.ctx.tally.counts["players_in_match"] += 1
@@ -290,6 +383,8 @@ class Player:
         if d.get("results") is not None:
             self._results()
         if self.phase == "closed":
+            if self.rec is not None and self.rec["closed_reason"] is None:
+                self.rec["closed_reason"] = "closed"
             self.done = True
 
     async def on_match_phase(self, d: dict[str, Any]) -> None:
@@ -305,6 +400,8 @@ class Player:
         if self.phase == "closed":
             if self.match_id is not None and not self.got_results:
                 self.ctx.tally.closed.add(self.match_id)
+            if self.rec is not None:
+                self.rec["closed_reason"] = d.get("reason") or "closed"
             self.done = True
 
     def _start_writing(self) -> None:
@@ -326,7 +423,12 @@ class Player:
                 self.ctx.tally.expected.add((self.match_id, self.player_id))
             if sent[1] == self.snapshot_for:
                 self.snapshot_for = None
-        self.pending_reviews.pop(d["id"], None)
+            if self.rec is not None:
+                held = d.get("seq")
+                self.rec["acked_seq"] = max(self.rec["acked_seq"], int(held or sent[1]))
+        review = self.pending_reviews.pop(d["id"], None)
+        if review is not None and self.rec is not None:
+            self.rec["reviews"].append(review)
 
     async def on_snapshot_needed(self, d: dict[str, Any]) -> None:
         self.pending_edits.pop(d["ref"], None)
@@ -338,8 +440,13 @@ class Player:
     async def _send_snapshot(self) -> None:
         self.snapshot_for = self.seq
         self.ctx.tally.counts["snapshots"] += 1
+        self._sent_text(self.seq)
         ref = await self.send("draft.edit", {"seq": self.seq, "snapshot": self.typist.text})
         self.pending_edits[ref] = (time.monotonic() * 1000, self.seq, bool(self.typist.text))
+
+    def _sent_text(self, seq: int) -> None:
+        if self.rec is not None:
+            self.rec["seqs"][str(seq)] = text_hash(self.typist.text)
 
     async def on_error(self, d: dict[str, Any]) -> None:
         self.ctx.tally.errors[d["code"]] += 1
@@ -348,6 +455,20 @@ class Player:
             _, seq, _ = self.pending_edits.pop(ref)
             if seq == self.seq:  # not applied: the server still holds seq - 1
                 self.seq -= 1
+            if seq == self.snapshot_for:
+                self.snapshot_for = None
+            # The typist's text has the refused change and the server's has not: the
+            # next edit is a whole snapshot, which repairs it.
+            self.dirty = True
+        if isinstance(ref, int):
+            self.pending_reviews.pop(ref, None)
+        if ref is not None and ref == self.queue_ref and self.match_id is None:
+            self.requeues += 1  # e.g. unavailable while a dependency restarts: again
+            if self.requeues > REQUEUE_ATTEMPTS:
+                self.done = True
+            else:
+                after = (d.get("retry_after_ms") or 0) / 1000
+                self._timer(max(after, self.rng.uniform(0.5, 1.5)), "requeue")
 
     async def on_assignments(self, d: dict[str, Any]) -> None:
         for a in d["assignments"]:
@@ -363,6 +484,12 @@ class Player:
 
     async def on_results(self, d: dict[str, Any]) -> None:
         self._results()
+        if self.rec is None:
+            return
+        self.rec["results"] = True
+        for row in d.get("ranking") or ():
+            if row.get("alias") == self.rec["alias"] and row.get("rating"):
+                self.rec["mu_after"] = float(row["rating"]["mu_after"])
 
     def _results(self) -> None:
         if self.match_id is not None and not self.got_results:
@@ -372,6 +499,8 @@ class Player:
     async def on_saved(self, d: dict[str, Any]) -> None:
         if not d["saved"]:
             self.ctx.tally.errors["match_not_saved"] += 1
+        if self.rec is not None:
+            self.rec["saved"] = bool(d["saved"])
         self.done = True  # seats are free from the results on: queue again
 
     # --- timers -----------------------------------------------------------------------------
@@ -381,8 +510,15 @@ class Player:
             return
         if now_ms() > self.deadline - 300:  # stop at the bell, as people do
             return
+        if self.dirty and self.snapshot_for is None:
+            self.dirty = False
+            self.seq += 1
+            await self._send_snapshot()
+            self._timer(self.rng.uniform(0.5, 1.5), "edit")
+            return
         delay, ops = self.typist.step()
         self.seq += 1
+        self._sent_text(self.seq)
         d: dict[str, Any] = {"seq": self.seq, "ops": [op.wire() for op in ops]}
         ref = await self.send("draft.edit", d)
         self.pending_edits[ref] = (time.monotonic() * 1000, self.seq, bool(self.typist.text))
@@ -398,8 +534,13 @@ class Player:
             "suggestion": self.rng.choice(REVIEW_SUGGESTIONS),
             "rating": self.rng.randint(2, 6),
         }
-        self.pending_reviews[await self.send("review.submit", d)] = aid
+        ref = await self.send("review.submit", d)
+        self.pending_reviews[ref] = [d["strength"], d["suggestion"], d["rating"]]
         self.ctx.tally.counts["reviews"] += 1
+
+    async def do_requeue(self, _: Any) -> None:
+        if self.match_id is None and self.seat_token is None and not self.done:
+            await self._queue()
 
     async def do_ping(self, _: Any) -> None:
         await self.send("ping", {"client_time": int(now_ms())})
@@ -415,6 +556,8 @@ class Player:
         self.ws = None
         self.ctx.tally.counts["drops"] += 1
         self.pending_edits.clear()  # their answers are lost; match.state says what arrived
+        self.pending_reviews.clear()
+        self.snapshot_for = None
         self._cancel_timers("ping", "edit")
         await asyncio.sleep(self.rng.uniform(0.2, 1.5))
         await self._connect()
@@ -440,4 +583,5 @@ TIMERS: dict[str, Callable[[Player, Any], Any]] = {
     "review": Player.do_review,
     "ping": Player.do_ping,
     "drop": Player.do_drop,
+    "requeue": Player.do_requeue,
 }

@@ -6,6 +6,7 @@ No I/O.  A :class:`Histogram` keeps counts of values rounded to about 1 % (0.1 m
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -91,6 +92,31 @@ COUNTS = (
 )
 
 
+def text_hash(text: str) -> str:
+    """A short digest of a draft's text (the ledger keeps these, not the texts)."""
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def seat_record(match_id: str, player_id: str) -> dict[str, Any]:
+    """One seat in the ledger: what the player had acknowledged (plain data, crosses
+    processes).  ``seqs``: draft seq sent → hash of the text the player had then."""
+    return {
+        "match": match_id,
+        "player": player_id,
+        "node": "",
+        "alias": "",
+        "matched_at": None,
+        "seqs": {},
+        "acked_seq": 0,
+        "reviews": [],
+        "results": False,
+        "mu_after": None,
+        "saved": None,
+        "closed_reason": None,
+        "unfinished": False,
+    }
+
+
 @dataclass
 class Tally:
     """What a worker measured; :meth:`dump`/:meth:`load` cross the process boundary."""
@@ -104,6 +130,8 @@ class Tally:
     closed: set[str] = field(default_factory=set)
     expected: set[tuple[str, str]] = field(default_factory=set)
     """(match_id, player_id) of seats whose non-empty draft was acknowledged."""
+    ledger: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``"<match> <player>"`` → :func:`seat_record` (kept only when asked: drills)."""
 
     def dump(self) -> dict[str, Any]:
         return {
@@ -115,6 +143,7 @@ class Tally:
             "completed": sorted(self.completed),
             "closed": sorted(self.closed),
             "expected": sorted(self.expected),
+            "ledger": self.ledger,
         }
 
     def merge_dump(self, data: dict[str, Any]) -> None:
@@ -127,6 +156,7 @@ class Tally:
         self.completed.update(data["completed"])
         self.closed.update(data["closed"])
         self.expected.update(tuple(x) for x in data["expected"])
+        self.ledger.update(data.get("ledger") or {})
 
     @property
     def aborted(self) -> set[str]:

@@ -3,6 +3,9 @@
 The parent hands each worker a :class:`WorkerJob`; the worker sends ``("progress", i,
 live)`` about once a second and ``("done", i, tally)`` at the end, over a
 ``multiprocessing`` queue.  It dies with the parent (``PR_SET_PDEATHSIG``).
+
+A drill may hand it a ``cut`` event: once it is set, the worker cuts ``job.cut_share`` of
+its players' sockets in a match (at least one), at random, without a close frame.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from loadtest.stats import Tally
 @dataclass(frozen=True)
 class WorkerJob:
     index: int
-    base_url: str
+    base_urls: tuple[str, ...]
     scenario: Scenario
     players: tuple[int, ...]  # global player numbers of this worker
     total_players: int
@@ -37,6 +40,8 @@ class WorkerJob:
     duration: float
     seed: int
     cpus: tuple[int, ...] | None
+    ledger: bool = False
+    cut_share: float = 0.0
 
 
 def _die_with_parent() -> None:
@@ -44,33 +49,52 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
-async def _run(job: WorkerJob, out: Any) -> Tally:
+async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
     loop = asyncio.get_running_loop()
     offset = loop.time() - time.time()
     stop_at = job.start_at + job.duration + offset
     ctx = Context(
-        base_url=job.base_url,
+        base_urls=job.base_urls,
         scenario=job.scenario,
         tally=Tally(),
         http=aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)),
         stop_at=stop_at,
         hard_stop=stop_at + job.scenario.finish_wait_seconds,
+        ledger=job.ledger,
     )
     ramp = job.scenario.ramp_up_seconds
+    rng = random.Random(job.seed * 7919 + job.index)
+    players: list[Player] = []
 
     async def one(n: int) -> None:
         start = job.start_at + offset + ramp * n / max(1, job.total_players)
         await asyncio.sleep(max(0.0, start - loop.time()))
         if loop.time() >= stop_at:
             return
-        await Player(ctx, n, random.Random(job.seed * 1_000_003 + n)).run()
+        player = Player(ctx, n, random.Random(job.seed * 1_000_003 + n))
+        players.append(player)
+        await player.run()
+
+    def cut_now() -> int:
+        candidates = [p for p in players if p.ws is not None and p.match_id and not p.done]
+        if not candidates:
+            return 0
+        k = max(1, round(job.cut_share * len(candidates)))
+        return sum(p.cut() for p in rng.sample(candidates, min(k, len(candidates))))
 
     async def report() -> None:
+        cut_done = False
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.5)
+            if cut is not None and not cut_done and cut.is_set():
+                cut_done = True
+                ctx.tally.counts["cut_round"] += 1
+                cut_now()
             live = dict(ctx.live)
             live["completed"] = len(ctx.tally.completed)
             live["errors"] = sum(ctx.tally.errors.values())
+            live["writing"] = sum(1 for p in players if p.phase == "write" and not p.done)
+            live["cuts"] = ctx.tally.counts["cuts"]
             out.put(("progress", job.index, live))
 
     reporter = asyncio.create_task(report())
@@ -89,12 +113,12 @@ async def _run(job: WorkerJob, out: Any) -> Tally:
     return ctx.tally
 
 
-def main(job: WorkerJob, out: Any) -> None:
+def main(job: WorkerJob, out: Any, cut: Any = None) -> None:
     """The worker process's entry point (``multiprocessing`` target)."""
     _die_with_parent()
     if job.cpus:
         os.sched_setaffinity(0, job.cpus)
     import uvloop
 
-    tally = uvloop.run(_run(job, out))
+    tally = uvloop.run(_run(job, out, cut))
     out.put(("done", job.index, tally.dump()))

@@ -96,6 +96,7 @@ def report(
             for k, v in h["time_to_match_ms"].summary((50, 95)).items()
         },
         "errors": dict(sorted(tally.errors.items())),
+        "error_samples": dict(sorted(tally.error_samples.items())),
         "closes": dict(sorted(tally.closes.items())),
         "submissions_expected": len(expected),
         "submissions_stored": stored,

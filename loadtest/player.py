@@ -450,6 +450,7 @@ class Player:
 
     async def on_error(self, d: dict[str, Any]) -> None:
         self.ctx.tally.errors[d["code"]] += 1
+        self.ctx.tally.sample_error(d["code"], str(d.get("message", ""))[:300])
         ref = d.get("ref")
         if ref in self.pending_edits:
             _, seq, _ = self.pending_edits.pop(ref)

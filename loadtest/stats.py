@@ -117,6 +117,9 @@ def seat_record(match_id: str, player_id: str) -> dict[str, Any]:
     }
 
 
+ERROR_SAMPLES = 5  # messages kept per error code
+
+
 @dataclass
 class Tally:
     """What a worker measured; :meth:`dump`/:meth:`load` cross the process boundary."""
@@ -124,6 +127,8 @@ class Tally:
     hist: dict[str, Histogram] = field(default_factory=lambda: {k: Histogram() for k in HISTOGRAMS})
     counts: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    error_samples: dict[str, list[str]] = field(default_factory=dict)
+    """code → the first few messages (to tell what an error was about)."""
     closes: Counter[str] = field(default_factory=Counter)
     started: set[str] = field(default_factory=set)
     completed: set[str] = field(default_factory=set)
@@ -138,6 +143,7 @@ class Tally:
             "hist": {k: h.dump() for k, h in self.hist.items()},
             "counts": dict(self.counts),
             "errors": dict(self.errors),
+            "error_samples": self.error_samples,
             "closes": dict(self.closes),
             "started": sorted(self.started),
             "completed": sorted(self.completed),
@@ -151,12 +157,18 @@ class Tally:
             self.hist[k].merge(Histogram.load(h))
         self.counts.update(data["counts"])
         self.errors.update(data["errors"])
+        for code, messages in (data.get("error_samples") or {}).items():
+            self.sample_error(code, *messages)
         self.closes.update(data["closes"])
         self.started.update(data["started"])
         self.completed.update(data["completed"])
         self.closed.update(data["closed"])
         self.expected.update(tuple(x) for x in data["expected"])
         self.ledger.update(data.get("ledger") or {})
+
+    def sample_error(self, code: str, *messages: str) -> None:
+        kept = self.error_samples.setdefault(code, [])
+        kept += messages[: max(0, ERROR_SAMPLES - len(kept))]
 
     @property
     def aborted(self) -> set[str]:

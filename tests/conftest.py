@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from server import migrate
@@ -52,15 +53,54 @@ def with_database(dsn: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def claim_redis_database(url: str) -> tuple[str, Callable[[], None]]:
+    """A database index of the Redis at ``url`` that no other test run uses, and the
+    function that gives it back.
+
+    Each test flushes its Redis database: test runs that share one server (several
+    developers, or a run beside CI) must not share a database.  The claims are keys in
+    database 0 (which no test flushes), each naming the claiming process; a claim whose
+    process is gone, or older than two hours, is taken over."""
+    admin = SyncRedis.from_url(urlunsplit(urlsplit(url)._replace(path="/0")))
+    me = str(os.getpid())
+    try:
+        for index in range(1, 16):
+            key = f"quill:test:redis-db:{index}"
+            if not admin.set(key, me, nx=True, ex=7200):
+                owner = admin.get(key)
+                if owner is None or _alive(int(owner)):
+                    continue
+                admin.set(key, me, ex=7200)  # its run died without giving it back
+
+            def release(key: str = key) -> None:
+                with SyncRedis.from_url(urlunsplit(urlsplit(url)._replace(path="/0"))) as r:
+                    if r.get(key) == me.encode():
+                        r.delete(key)
+
+            return urlunsplit(urlsplit(url)._replace(path=f"/{index}")), release
+    finally:
+        admin.close()
+    raise RuntimeError("all 15 Redis test databases are in use by other test runs")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
 def services() -> Iterator[Services]:
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
     dsn = os.environ.get("DATABASE_URL", "")
     url = os.environ.get("REDIS_URL", "")
+    claimed: Callable[[], None] | None = None
     if url:
-        # Each test flushes its Redis database: keep test runs that share one server
-        # (several developers, or a run beside CI) off each other's keys.
-        url = urlunsplit(urlsplit(url)._replace(path=f"/{1 + os.getpid() % 15}"))
+        url, claimed = claim_redis_database(url)
     # Not under pytest's temporary folder: a second pytest run on the machine prunes old
     # basetemp folders, and with them the data of servers this run still uses.
     base = Path(tempfile.mkdtemp(prefix="quill-test-services-"))
@@ -78,6 +118,8 @@ def services() -> Iterator[Services]:
         for server in reversed(started):
             server.stop()
         shutil.rmtree(base, ignore_errors=True)
+        if claimed is not None:
+            claimed()
 
 
 async def _admin(services: Services) -> asyncpg.Connection:

@@ -196,7 +196,7 @@ class MatchStore:
                 job.settle(int(result))
         if again:
             try:
-                await self.redis.script_load(APPEND)
+                await self.redis.script_load(self._script.script)
             except Exception as exc:
                 for job in again:
                     job.settle(exc)

@@ -19,6 +19,8 @@ Modules, from the wire up:
   the results.
 - ``tokens``   — :class:`~bots.tokens.BotTokens`: short-lived access tokens for bots.
 - ``pool``     — :class:`~bots.pool.BotPool`: bot requests from Redis, one task per seat.
+- ``ai``       — the pool's AI engines: the offline ones in warm worker processes
+  (:mod:`server.realtime.aipool`, the node's pool), off the event loop.
 - ``__main__`` — ``python -m bots``, the pool process's composition root.
 
 ``bots`` imports ``server``; ``server`` never imports ``bots``.

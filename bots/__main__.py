@@ -1,12 +1,14 @@
 """``python -m bots`` (``quill bots``): the bot pool process's composition root.
 
 Built in order: configuration (``server.config.load_settings``: ``REDIS_URL``,
-``DATABASE_URL``, ``[bots]``, ``[ai]``), logging, the AI engines (Claude when a key is set,
-else offline), the signing key for bot tokens (read once from PostgreSQL), Redis, the
-:class:`~bots.pool.BotPool`.  Runs until SIGINT or SIGTERM, then stops in reverse: stop
-reading requests, let bots finish for ``server.shutdown_grace_seconds`` then close their
-sockets (their seats go back on the stream), delete the alive key, close Redis, close the
-engines.
+``DATABASE_URL``, ``[bots]``, ``[ai]``), logging, the AI engines (:mod:`bots.ai`: the
+offline ones in ``bots.offline_workers`` warm worker processes; Claude when a key is set),
+the signing key for bot tokens (read once from PostgreSQL), Redis (the node's bounded
+pool, ``storage.redis_pool_max``: a command finding every connection busy waits up to
+``storage.redis_pool_timeout_seconds``), the :class:`~bots.pool.BotPool`.  Runs until
+SIGINT or SIGTERM, then stops in reverse: stop reading requests, let bots finish for
+``server.shutdown_grace_seconds`` then close their sockets (their seats go back on the
+stream), delete the alive key, close Redis, close the engines, stop the workers.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ import sys
 
 from redis.asyncio import Redis
 
+from bots.ai import bot_engines
 from bots.pool import BotPool, default_consumer
 from bots.tokens import BotTokens
 from server import logs
-from server.ai.build import aclose_engines, build_engines
 from server.config import load_settings
 from server.errors import ConfigError
-from server.metrics import Registry
 from server.protocol import Codec
+from server.storage.redispool import redis_pool
 
 
 async def serve(consumer: str, codec: Codec) -> None:
@@ -35,14 +37,13 @@ async def serve(consumer: str, codec: Codec) -> None:
         raise ConfigError("the bot pool needs REDIS_URL set")
     if not settings.storage.database_url and not settings.server.token_secret:
         raise ConfigError("the bot pool needs DATABASE_URL set (to read the token key)")
-    engines = build_engines(settings.ai, Registry())
-    try:
+    stop = asyncio.Event()  # set by a signal even during start-up: then nothing is read
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with bot_engines(settings) as engines:
         tokens = await BotTokens.from_database(settings.storage.database_url, settings)
-        redis = Redis.from_url(settings.storage.redis_url, socket_timeout=10)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        redis = Redis.from_pool(redis_pool(settings.storage.redis_url, settings))
         try:
             pool = BotPool(redis, settings, tokens, engines, consumer=consumer, codec=codec)
             print(
@@ -52,9 +53,7 @@ async def serve(consumer: str, codec: Codec) -> None:
             )
             await pool.run(stop)
         finally:
-            await redis.aclose()
-    finally:
-        await aclose_engines(engines)
+            await redis.aclose()  # closes its pool too (from_pool)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """``python -m matchmaker`` (``quill matchmaker``): the matchmaker process's composition root.
 
-Reads the configuration, connects to ``REDIS_URL``, runs :class:`Matchmaker` until SIGINT
-or SIGTERM, then stops in order: finish the tick, release the lock (a standby takes over
-at once), close Redis.
+Reads the configuration, connects to ``REDIS_URL`` (through the node's bounded pool,
+``storage.redis_pool_max``: a command finding every connection busy waits up to
+``storage.redis_pool_timeout_seconds`` instead of failing), runs :class:`Matchmaker` until
+SIGINT or SIGTERM, then stops in order: finish the tick, release the lock (a standby takes
+over at once), close Redis.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from matchmaker.service import Matchmaker
 from server import logs
 from server.config import load_settings
 from server.errors import ConfigError
+from server.storage.redispool import redis_pool
 
 
 async def serve(instance_id: str) -> None:
@@ -27,7 +30,7 @@ async def serve(instance_id: str) -> None:
     logs.configure(settings.server.log_level, settings.server.log_format)
     if not settings.storage.redis_url:
         raise ConfigError("the matchmaker needs REDIS_URL set")
-    redis = Redis.from_url(settings.storage.redis_url, socket_timeout=5)
+    redis = Redis.from_pool(redis_pool(settings.storage.redis_url, settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -37,7 +40,7 @@ async def serve(instance_id: str) -> None:
         print(f"matchmaker {instance_id} running", file=sys.stderr, flush=True)
         await mm.run(stop)
     finally:
-        await redis.aclose()
+        await redis.aclose()  # closes its pool too (from_pool)
 
 
 def main(argv: list[str] | None = None) -> int:

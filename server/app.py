@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import structlog
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from server import __version__, gctune, migrate, webapp
 from server.accounts.store import previous_token_secrets, token_secret
@@ -51,6 +51,7 @@ from server.realtime.lifecycle import (
     realtime_context,
 )
 from server.realtime.lifecycle import on_shutdown as realtime_shutdown
+from server.storage.redispool import redis_pool
 from server.storage.rescore import rescore_forever
 from server.types import NodeId
 
@@ -100,20 +101,6 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await pool.close()
-
-
-def redis_pool(url: str, settings: Settings) -> BlockingConnectionPool:
-    """The node's Redis connections: at most ``storage.redis_pool_max``; a command finding
-    them all busy waits up to ``storage.redis_pool_timeout_seconds`` for one (redis-py's
-    default pool raises ``Too many connections`` at once instead)."""
-    s = settings.storage
-    return BlockingConnectionPool.from_url(
-        url,
-        max_connections=s.redis_pool_max,
-        timeout=s.redis_pool_timeout_seconds,
-        socket_timeout=5,
-        health_check_interval=30,
-    )
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:

@@ -37,6 +37,7 @@ from server.errors import ConfigError, EmbeddedServiceError, MigrationError
 from server.http.state import Endpoints
 from server.node import install_stop_signals, serve_node
 from server.storage import deadletter
+from server.storage.redispool import redis_pool
 from server.supervise import Supervised
 
 EMBEDDED_DB = "quill"
@@ -222,7 +223,7 @@ def cmd_deadletter(args: argparse.Namespace, settings: Settings) -> int:
 
         async def main() -> None:
             nonlocal failed
-            redis = Redis.from_url(redis_url)
+            redis = Redis.from_pool(redis_pool(redis_url, settings))  # the node's bounded pool
             try:
                 if args.action == "list":
                     records = await deadletter.listing(redis)

@@ -110,6 +110,7 @@ class BotSettings:
     enabled: bool = _opt(True)
     default_skill: float = _opt(0.5, lo=0, hi=1)
     max_bots: int = _opt(200, lo=0, hi=100000)
+    offline_workers: int = _opt(1, lo=0, hi=64)
 
 
 @dataclass(frozen=True, slots=True)

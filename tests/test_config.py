@@ -76,6 +76,7 @@ BAD_FILES = [
     ("[match\n", "not valid TOML", "", ""),
     ("[ai]\nengine = 'claude'\n", "ai.engine", "'claude'", "ANTHROPIC_API_KEY"),
     ("[ai]\noffline_workers = -1\n", "ai.offline_workers", "-1", "between 0 and 64"),
+    ("[bots]\noffline_workers = 65\n", "bots.offline_workers", "65", "between 0 and 64"),
     ("[storage]\nredis_pool_max = 0\n", "storage.redis_pool_max", "0", "between 1 and 10000"),
     (
         "[storage]\nredis_pool_timeout_seconds = 0\n",

@@ -3,7 +3,8 @@
 The offline engines are pure CPU (tokenising, dictionaries, rubrics); on the loop a phase
 change of many matches stalled every socket for 300–650 ms, and the first request loaded
 ~68 MB in one stall.  :class:`OfflinePool` runs them in a bounded
-:class:`~concurrent.futures.ProcessPoolExecutor` (``ai.offline_workers`` processes) and
+:class:`~concurrent.futures.ProcessPoolExecutor` (``ai.offline_workers`` processes in a
+node, ``bots.offline_workers`` in a bot pool process, which imports this module) and
 :meth:`OfflinePool.engines` is an :class:`~server.ai.types.Engines` bundle whose every
 task awaits the pool.  Requests and answers are frozen dataclasses and cross the process
 boundary by pickle (a few KB each).
@@ -13,10 +14,14 @@ boundary by pickle (a few KB each).
   preload) and forks each worker from that warm image, so a worker (and a node restarted
   in the same process, as tests do) is ready in milliseconds instead of seconds.
 - **Warm-up.** :meth:`OfflinePool.start` (in the app's ``cleanup_ctx``, before the node
-  listens) has every worker answer one tiny request, so the first match pays nothing.
-- **Bound.** Nothing queues here: every request comes through
+  listens, and in the bot pool before it reads requests) starts every worker and has
+  them answer a tiny request each, so the first match (or bot) pays nothing.
+- **Bound.** ``OfflinePool(workers, limit=n)`` hands at most ``n`` requests to the
+  executor at once; the others wait their turn on the loop (where a cancelled one costs
+  nothing).  The node passes no ``limit``: every request comes through
   :class:`~server.realtime.ai.AIService`, whose semaphore (``Tuning.ai_concurrency``)
-  bounds the work waiting for the pool; the rest waits on the semaphore, in the loop.
+  already bounds the work waiting for the pool.  The bot pool process (``bots.ai``)
+  has no such service in front and passes one.
 - **A worker that dies** (killed, out of memory) breaks the executor; the next request
   builds a new one and is tried once more.
 - **``ai.offline_workers = 0``** runs the engines in one thread of the node instead (for
@@ -70,9 +75,13 @@ def _context() -> multiprocessing.context.BaseContext:
 class OfflinePool:
     """The offline engines behind an executor.  Constructing it starts nothing."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, limit: int | None = None) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be at least 1")
         self.workers = workers
+        self.limit = limit
         self._executor: Executor | None = None
+        self._slots = None if limit is None else asyncio.Semaphore(limit)
 
     @property
     def in_thread(self) -> bool:
@@ -82,17 +91,20 @@ class OfflinePool:
         if self.in_thread:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-ai")
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=_context(), initializer=aiworker.warm
+            max_workers=self.workers, mp_context=_context(), initializer=aiworker.start_worker
         )
 
-    async def start(self) -> None:
-        """Start the workers and have each answer one tiny request (returns their pids)."""
+    async def start(self) -> list[int]:
+        """Start the workers and have them answer one tiny request each (returns the pids
+        that answered: a quick worker may answer two, but every worker starts warm, forked
+        from the preloaded forkserver and warmed again by the executor's initializer)."""
         self._executor = self._new_executor()
-        # One warm-up per worker, submitted together so that each starts its own process.
-        pids = await asyncio.gather(
-            *(self.call(aiworker.warm_pid) for _ in range(self.workers or 1))
-        )
-        log.info("offline_ai_ready", workers=self.workers, pids=sorted(set(pids)))
+        # One warm-up per worker, submitted together (past the limit) so that each starts
+        # its own process.
+        warm_ups = [self._call(aiworker.warm_pid) for _ in range(self.workers or 1)]
+        pids = sorted(set(await asyncio.gather(*warm_ups)))
+        log.info("offline_ai_ready", workers=self.workers, limit=self.limit, pids=pids)
+        return pids
 
     async def close(self) -> None:
         executor, self._executor = self._executor, None
@@ -100,7 +112,14 @@ class OfflinePool:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker (``fn`` and the values must pickle)."""
+        """``fn(*args)`` in a worker (``fn`` and the values must pickle); with a ``limit``,
+        after waiting on the loop for one of its slots."""
+        if self._slots is None:
+            return await self._call(fn, *args)
+        async with self._slots:
+            return await self._call(fn, *args)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         if self._executor is None:
             raise RuntimeError("the offline AI pool is not started")

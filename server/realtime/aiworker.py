@@ -8,7 +8,10 @@ forked workers start with it loaded.  Importing this module loads nothing.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from dataclasses import dataclass
 
 from server.ai.types import (
@@ -34,7 +37,30 @@ class _Material:
     phrases: object
 
 
+PR_SET_PDEATHSIG = 1
+
 _loaded: _Material | None = None
+
+
+def die_with_parent() -> None:
+    """Be killed when the process that forked us dies (Linux; elsewhere nothing).
+
+    The forkserver's parent is the node (or bot pool) and a worker's is the forkserver:
+    without this, a node killed by SIGKILL or the OOM killer left both running forever
+    (a worker waits on pipes it holds itself).  If the parent is already gone by now,
+    exit at once."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent or parent == 1:
+        os._exit(0)
+
+
+def start_worker() -> None:
+    """The executor's initializer: tied to the forkserver's life, then warm."""
+    die_with_parent()
+    warm()
 
 
 def warm() -> None:

@@ -149,7 +149,8 @@ async def queue_join(hub: Hub, conn: Connection, inbound: Inbound) -> None:
         raise ProtocolError(ErrorCode.ALREADY_QUEUED, str(exc)) from None
     except Unavailable as exc:
         raise ProtocolError(ErrorCode.UNAVAILABLE, str(exc)) from None
-    conn.send_event(ev.QueueStatus(status="queued", mode=msg.mode, estimate_seconds=estimate))
+    if estimate is not None:  # None: matched at once; the matched status is the answer
+        conn.send_event(ev.QueueStatus(status="queued", mode=msg.mode, estimate_seconds=estimate))
 
 
 async def queue_leave(hub: Hub, conn: Connection, inbound: Inbound) -> None:

@@ -377,8 +377,10 @@ class Hub:
         """Players (humans and bots) in the matches this node hosts."""
         return sum(len(r.match.config.seats) for r in self.runners.values() if not r.closed)
 
-    async def queue_join(self, player: PlayerId, mode: str) -> float:
-        """Put ``player`` in the matchmaker's queue; returns the wait estimate in seconds."""
+    async def queue_join(self, player: PlayerId, mode: str) -> float | None:
+        """Put ``player`` in the matchmaker's queue; returns the wait estimate in seconds,
+        or None when a match seated them while the ticket was being written (their
+        ``matched`` status comes, or came, as for anyone matched)."""
         if self.draining:
             raise Unavailable("this node is shutting down")
         if self.link is None:
@@ -388,9 +390,11 @@ class Hub:
         mu, sigma = (await ratings_for(self.pool, [player]))[player]
         ticket = QueueTicket(player, mu, sigma, mode, time.time(), self.node_id)
         await mmqueue.join(self.redis, ticket)
-        if player in self.seated:  # seated while we waited: the ticket must not stay
+        if player in self.seated:
+            # Seated while we waited: either this very ticket was matched already (it is
+            # gone), or an older one was and this one is stale: it must not stay.
             await mmqueue.leave(self.redis, player)
-            raise AlreadySeated(f"{player} already holds a seat in match {self.seated[player]}")
+            return None
         self.queued[player] = (mode, mu)
         default = self.settings.matchmaker.bot_fill_after_seconds
         return await mmqueue.estimate(self.redis, mode, mu, default)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import signal
 import socket
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -148,15 +151,46 @@ async def test_stale_and_malformed_requests_are_dropped(
     await redis.aclose()
 
 
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie has)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (its engine workers, their forkserver, …), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        children = {child for child, p in parents.items() if p == parent} - found
+        found |= children
+        todo.extend(children)
+    return found
+
+
 async def test_python_m_bots_runs_and_stops_on_sigterm(database: str, redis_url: str) -> None:
+    """The process warms its engine workers before it reads requests, and stops them."""
     env = {
         **os.environ,
         "REDIS_URL": redis_url,
         "DATABASE_URL": database,
-        "QUILL_SERVER__LOG_LEVEL": "warning",
+        "QUILL_SERVER__LOG_LEVEL": "info",
         "QUILL_AI__ENGINE": "offline",
+        "QUILL_BOTS__OFFLINE_WORKERS": "2",
     }
     env.pop("QUILL_CONFIG", None)
+    redis = Redis.from_url(redis_url)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -165,11 +199,21 @@ async def test_python_m_bots_runs_and_stops_on_sigterm(database: str, redis_url:
         "proc-1",
         cwd=ROOT,
         env=env,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    redis = Redis.from_url(redis_url)
+    below: set[int] = set()
     try:
+        assert proc.stdout is not None
+        events: list[dict[str, Any]] = []
+        async with asyncio.timeout(WAIT):
+            while not any(e.get("event") == "offline_ai_ready" for e in events):
+                line = await proc.stdout.readline()
+                assert line, f"the process ended before its engines were ready: {events}"
+                events.append(json.loads(line))
+        below = _descendants(proc.pid)
+        answered = set(events[-1]["pids"])  # the workers that answered a warm-up
+        assert answered and answered <= below and all(_running(p) for p in answered)
 
         async def alive() -> bool:
             return await redis.get(keys.BOTS_ALIVE) == b"proc-1"
@@ -178,10 +222,16 @@ async def test_python_m_bots_runs_and_stops_on_sigterm(database: str, redis_url:
         groups: Any = await redis.xinfo_groups(keys.BOT_REQUESTS)
         assert [g["name"] for g in groups] == [keys.BOT_GROUP.encode()]
         proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.stdout.read(), WAIT)  # to the end: every writer is gone
         assert await asyncio.wait_for(proc.wait(), WAIT) == 0
         assert await redis.exists(keys.BOTS_ALIVE) == 0
+        assert not [p for p in below if _running(p)]  # the workers stopped with the process
     finally:
         if proc.returncode is None:
+            # A killed pool leaves its workers behind (they hold its output pipe): them first.
+            for pid in below | _descendants(proc.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             proc.kill()
             await proc.wait()
         await redis.aclose()

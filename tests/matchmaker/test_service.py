@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from matchmaker.service import Matchmaker
 from server.config import Settings
 from server.matchqueue import keys, nodes, queue
 from server.matchqueue.messages import Assignment, MatchFound, QueueTicket
+from server.storage.redispool import redis_pool
 from server.types import NodeId, PlayerId
+from tests.bots.helpers import until
+from tests.realtime.client import WAIT
 
 T0 = 1_800_000_000.0
 
@@ -186,3 +190,31 @@ async def test_node_registry_forgets_silent_and_retired_nodes(redis: Redis) -> N
     assert [n.node for n in await nodes.live_nodes(redis)] == ["n1"]
     await nodes.retire(redis, NodeId("n1"))
     assert await nodes.live_nodes(redis) == []
+
+
+async def test_a_tick_waits_for_a_busy_connection_instead_of_failing(redis_url: str) -> None:
+    """``python -m matchmaker`` uses the node's bounded pool: with its one connection busy,
+    a tick waits for it (redis-py's plain pool would raise "Too many connections")."""
+    settings = mm_settings().replace(
+        storage={"redis_pool_max": 1, "redis_pool_timeout_seconds": WAIT}
+    )
+    client = Redis.from_pool(redis_pool(redis_url, settings))
+    try:
+        pool = client.connection_pool
+        assert isinstance(pool, BlockingConnectionPool) and pool.max_connections == 1
+        await nodes.heartbeat(client, NodeId("node-a"), "http://127.0.0.1:1", 0, ttl_s=60)
+        players = await join(client, 6)
+
+        async def hold() -> Any:
+            return await client.blpop(["test:never"], timeout=0.3)
+
+        held = asyncio.create_task(hold())
+        await until(lambda: len(pool._in_use_connections) == 1, "the read to hold the connection")
+        mm = Matchmaker(client, settings, instance_id="mm-1")
+        assert await mm.ensure_leadership()  # waited for the connection
+        (made,) = await mm.process_once(T0 + 1)
+        assert sorted(s.player for s in made.seats) == sorted(players)
+        assert await held is None
+        assert len(pool._available_connections) + len(pool._in_use_connections) == 1
+    finally:
+        await client.aclose()

@@ -120,7 +120,9 @@ def run(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
             node_pids: list[int | None] = [find_listener(urlsplit(args.target).port or 80)]
             dsn = os.environ.get("DATABASE_URL", "")
         else:
-            stack = Stack(scenario, server_cpus, nodes=nodes)
+            stack = Stack(
+                scenario, server_cpus, companion_cpus=cpus(args.companion_cpus), nodes=nodes
+            )
             print(f"loadtest: starting the stack (logs in {stack.log_dir})", file=sys.stderr)
             stack.start()
             base_urls, node_pids, dsn = stack.urls, stack.node_pids, stack.database_url

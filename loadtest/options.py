@@ -26,6 +26,13 @@ OPTIONS: tuple[tuple[str, type, bool, str, str], ...] = (
     ("--target", str, False, "URL", "a running node on loopback; default: start a stack"),
     ("--server-cpus", str, False, "C", "pin the stack to these CPUs (0, 0-1, 0,2)"),
     ("--client-cpus", str, False, "C", "pin the workers to these CPUs"),
+    (
+        "--companion-cpus",
+        str,
+        False,
+        "C",
+        "pin the matchmaker and the bot pool to these CPUs (default: --server-cpus)",
+    ),
     ("--workers", int, False, "W", "worker processes (default: client CPUs, at most 4)"),
     ("--scenario", str, False, "NAME", "a table of loadtest/scenarios.toml (default: default)"),
     ("--seed", int, False, "N", "random seed of the players (default: 1)"),

@@ -111,6 +111,7 @@ class Node:
 class Stack:
     scenario: Scenario
     server_cpus: tuple[int, ...] | None = None
+    companion_cpus: tuple[int, ...] | None = None  # matchmaker and bot pool (default: server's)
     nodes: int = 1
     matchmakers: int = 1
     durable: bool = False
@@ -176,7 +177,9 @@ class Stack:
             self._wait_started(self._mm_log(k), proc, f"matchmaker {name} running")
             if k == 0 and self.matchmakers > 1:  # the first one is the active one
                 self._wait_lock(name)
-        bots = self._spawn("bots", ["bots", "--consumer", f"loadtest-{first}"], self.env)
+        bots = self._spawn(
+            "bots", ["bots", "--consumer", f"loadtest-{first}"], self.env, companion=True
+        )
         # Players come only when both are up: a bot seat nobody takes is a no-show.
         self._wait_started("bots", bots, f"bot pool loadtest-{first} running")
         return self.base_url
@@ -207,7 +210,9 @@ class Stack:
 
     def start_matchmaker(self, instance_id: str) -> subprocess.Popen[bytes]:
         k = "abcdefgh".index(instance_id[-1])
-        proc = self._spawn(self._mm_log(k), ["matchmaker", "--instance-id", instance_id], self.env)
+        proc = self._spawn(
+            self._mm_log(k), ["matchmaker", "--instance-id", instance_id], self.env, companion=True
+        )
         self.matchmaker_procs[instance_id] = proc
         return proc
 
@@ -272,7 +277,12 @@ class Stack:
             time.sleep(0.1)
 
     def _spawn(
-        self, name: str, argv: list[str], env: dict[str, str], append: bool = False
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        append: bool = False,
+        companion: bool = False,
     ) -> subprocess.Popen[bytes]:
         with (self.log_dir / f"{name}.log").open("ab" if append else "wb") as log:
             proc = subprocess.Popen(
@@ -285,8 +295,9 @@ class Stack:
             )
         self._procs.append(proc)
         self._note(proc)
-        if self.server_cpus:
-            os.sched_setaffinity(proc.pid, self.server_cpus)
+        pin = (self.companion_cpus or self.server_cpus) if companion else self.server_cpus
+        if pin:
+            os.sched_setaffinity(proc.pid, pin)
         return proc
 
     def stop(self) -> None:

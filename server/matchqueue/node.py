@@ -121,13 +121,30 @@ class NodeLink:
                 block=None if start == "0" else BLOCK_MS,
             )
             for _, entries in got or []:
-                for entry_id, fields in entries:
-                    try:
-                        if fields:
-                            await handle(fields)
-                    except (ValueError, KeyError, TypeError):  # malformed: never retried
-                        log.exception("matchqueue_entry_dropped", stream=stream)
-                    await self.redis.xack(stream, keys.ASSIGN_GROUP, entry_id)
+                # The entries of one read (at most 32) are handled together: creating a
+                # match waits on PostgreSQL and Redis several times, and one match after
+                # the other could not keep up with a busy matchmaker (players waited a
+                # minute to be seated).  Each handler is idempotent and they share no
+                # order: assignments are distinct matches, notices distinct players.
+                results = await asyncio.gather(
+                    *(self._handle_one(stream, handle, f) for _, f in entries),
+                    return_exceptions=True,
+                )
+                done = [e for (e, _), r in zip(entries, results, strict=True) if r is None]
+                if done:
+                    await self.redis.xack(stream, keys.ASSIGN_GROUP, *done)
+                for r in results:
+                    if isinstance(r, BaseException):  # left pending: read again shortly
+                        raise r
+
+    async def _handle_one(
+        self, stream: str, handle: Callable[[Any], Awaitable[None]], fields: Any
+    ) -> None:
+        try:
+            if fields:
+                await handle(fields)
+        except (ValueError, KeyError, TypeError):  # malformed: never retried
+            log.exception("matchqueue_entry_dropped", stream=stream)
 
     async def _assign(self, fields: dict[bytes, bytes]) -> None:
         assignment = Assignment.decode(fields[b"assignment"])

@@ -22,6 +22,10 @@ boundary by pickle (a few KB each).
   :class:`~server.realtime.ai.AIService`, whose semaphore (``Tuning.ai_concurrency``)
   already bounds the work waiting for the pool.  The bot pool process (``bots.ai``)
   has no such service in front and passes one.
+- **Batched.** The requests made in one turn of the loop go to the executor as one
+  submission per worker (:func:`~server.realtime.aiworker.run_batch`; each request
+  still gets its own answer or exception): every submission wakes the executor's helper
+  threads, which then hold the GIL while the loop waits.
 - **A worker that dies** (killed, out of memory) breaks the executor; the next request
   builds a new one and is tried once more.
 - **``ai.offline_workers = 0``** runs the engines in one thread of the node instead (for
@@ -35,8 +39,9 @@ import asyncio
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import structlog
@@ -82,6 +87,7 @@ class OfflinePool:
         self.limit = limit
         self._executor: Executor | None = None
         self._slots = None if limit is None else asyncio.Semaphore(limit)
+        self._batch: list[_Pending] = []
 
     @property
     def in_thread(self) -> bool:
@@ -123,15 +129,73 @@ class OfflinePool:
         loop = asyncio.get_running_loop()
         if self._executor is None:
             raise RuntimeError("the offline AI pool is not started")
-        executor = self._executor
-        try:
-            return await loop.run_in_executor(executor, fn, *args)
-        except BrokenProcessPool:
-            log.warning("offline_ai_pool_broken")
-            if self._executor is executor:  # the first to notice replaces it
-                executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._new_executor()
+        if self.in_thread:
             return await loop.run_in_executor(self._executor, fn, *args)
+        # Batched: every request made in this turn of the loop goes to the workers in one
+        # submission per worker.  Each submission wakes the executor's helper threads,
+        # which then hold the GIL while the loop waits for it: one submission per request
+        # cost a busy node a twentieth of its core at a phase change of many matches.
+        done: asyncio.Future[T] = loop.create_future()
+        self._batch.append(_Pending(fn, args, done))
+        if len(self._batch) == 1:
+            loop.call_soon(self._send_batch)
+        return await done
+
+    def _send_batch(self) -> None:
+        batch, self._batch = [p for p in self._batch if not p.done.done()], []
+        if not batch:
+            return
+        if self._executor is None:  # closed meanwhile
+            for p in batch:
+                p.fail(RuntimeError("the offline AI pool is closed"))
+            return
+        size = -(-len(batch) // max(1, self.workers))
+        for i in range(0, len(batch), size):
+            self._submit(batch[i : i + size], again=True)
+
+    def _submit(self, chunk: list[_Pending], *, again: bool) -> None:
+        loop = asyncio.get_running_loop()
+        executor = self._executor
+        assert executor is not None
+        calls = [(p.fn, p.args) for p in chunk]
+        try:
+            job = executor.submit(aiworker.run_batch, calls)
+        except (BrokenProcessPool, RuntimeError) as exc:
+            self._broken(chunk, executor, exc, again)
+            return
+
+        def settle(job: Future[list[tuple[bool, Any]]]) -> None:
+            try:
+                results = job.result()
+            except BrokenProcessPool as exc:
+                self._broken(chunk, executor, exc, again)
+                return
+            except BaseException as exc:  # e.g. an answer that does not unpickle
+                for p in chunk:
+                    p.fail(exc)
+                return
+            for p, (ok, value) in zip(chunk, results, strict=True):
+                if ok:
+                    p.succeed(value)
+                else:
+                    p.fail(value)
+
+        job.add_done_callback(lambda job: loop.call_soon_threadsafe(settle, job))
+
+    def _broken(
+        self, chunk: list[_Pending], executor: Executor, exc: BaseException, again: bool
+    ) -> None:
+        """A worker died: the first to notice replaces the executor; the chunk is tried
+        once more on the new one."""
+        log.warning("offline_ai_pool_broken", error=repr(exc))
+        if self._executor is executor:
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_executor()
+        if again and self._executor is not None:
+            self._submit(chunk, again=False)
+        else:
+            for p in chunk:
+                p.fail(exc)
 
     def engines(self) -> Engines:
         """Every task of the offline engines, computed in the pool."""
@@ -145,6 +209,23 @@ class OfflinePool:
             reviewer=engine,
             names=dict.fromkeys(TASKS, "offline"),
         )
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One request waiting for its batch to come back."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    done: asyncio.Future[Any]
+
+    def succeed(self, value: Any) -> None:
+        if not self.done.done():  # the caller may have stopped waiting
+            self.done.set_result(value)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
 
 
 class PooledOffline:

@@ -12,7 +12,9 @@ import ctypes
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from server.ai.types import (
     BotPiece,
@@ -55,6 +57,18 @@ def die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent or parent == 1:
         os._exit(0)
+
+
+def run_batch(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
+    """Several requests in one submission: (True, answer) or (False, the exception) each,
+    so that one failing request does not fail the others."""
+    out: list[tuple[bool, Any]] = []
+    for fn, args in calls:
+        try:
+            out.append((True, fn(*args)))
+        except Exception as exc:
+            out.append((False, exc))
+    return out
 
 
 def start_worker() -> None:

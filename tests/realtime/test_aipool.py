@@ -136,6 +136,21 @@ async def test_a_dead_worker_is_replaced(pool: OfflinePool) -> None:
     assert await pool.call(worker_pid) not in (pid, os.getpid())
 
 
+async def test_requests_made_together_share_submissions_and_fail_alone() -> None:
+    pool = OfflinePool(2)
+    await pool.start()
+    try:
+        calls = [pool.call(abs, -i) for i in range(40)]
+        calls.insert(7, pool.call(int, "not a number"))  # fails in the worker, alone
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        assert isinstance(results.pop(7), ValueError)
+        assert results == list(range(40))
+        pids = set(await asyncio.gather(*(pool.call(worker_pid) for _ in range(8))))
+        assert os.getpid() not in pids  # computed in the workers, not here
+    finally:
+        await pool.close()
+
+
 class SlowClaude(PooledOffline):
     """Another engine than the offline one, answering only when told to (or failing)."""
 

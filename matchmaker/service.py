@@ -12,7 +12,9 @@ Claiming a party is one Lua script: it checks that this instance still holds the
 (fencing a deposed instance) and that every ticket is still in the hash exactly as it was
 read, then deletes them and appends the assignment to the host node's stream.  So a
 ticket is matched at most once, and one that was claimed is never lost: either the whole
-claim happened or none of it did.  The host node creates the match and only then tells
+claim happened or none of it did.  It also holds the claimed players (``quill:mm:claimed``)
+until the host has created the match: a ticket they write meanwhile is refused, so nobody
+sits in two parties.  The host node creates the match and only then tells
 each player's node (``match.found``), so nobody is sent to a seat that does not exist yet.
 """
 
@@ -59,7 +61,11 @@ local n = tonumber(ARGV[3])
 for i = 1, n do
   if redis.call('HGET', KEYS[1], ARGV[2 + 2 * i]) ~= ARGV[3 + 2 * i] then return i end
 end
-for i = 1, n do redis.call('HDEL', KEYS[1], ARGV[2 + 2 * i]) end
+local hold = tonumber(redis.call('TIME')[1]) + tonumber(ARGV[4 + 2 * n])
+for i = 1, n do
+  redis.call('HDEL', KEYS[1], ARGV[2 + 2 * i])
+  redis.call('HSET', KEYS[4], ARGV[2 + 2 * i], hold)
+end
 redis.call('XADD', KEYS[3], '*', 'assignment', ARGV[2])
 return 0
 """
@@ -237,14 +243,16 @@ class Matchmaker:
             pairs += [p, self.raw.get(p, b"")]
         result = await self.redis.eval(
             _CLAIM,
-            3,
+            4,
             keys.TICKETS,
             keys.LOCK,
             keys.node_assign(host.node),
+            keys.CLAIMED,
             self.instance_id,
             a.encode(),
             len(players),
             *pairs,
+            keys.CLAIM_HOLD_S,
         )
         if result == -1:
             log.warning("matchmaker_fenced", instance=self.instance_id)

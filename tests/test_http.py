@@ -35,7 +35,7 @@ async def test_ready_when_both_answer(node: Node) -> None:
     assert await resp.json() == {"status": "ready", "postgres": "ok", "redis": "ok"}
 
 
-async def test_ready_is_503_when_redis_goes_away(
+async def test_ready_and_routes_are_503_when_redis_goes_away(
     settings: Settings, database: str, tmp_path: Path
 ) -> None:
     redis = EmbeddedRedis(tmp_path / "redis", durable=False)
@@ -50,6 +50,10 @@ async def test_ready_is_503_when_redis_goes_away(
         assert body["error"]["code"] == "not_ready"
         assert body["error"]["details"]["postgres"] == "ok"
         assert body["error"]["details"]["redis"] != "ok"
+        # A route that needs Redis (its rate limit) says so: 503, try again; never 500.
+        resp = await node.post("/api/v1/auth/guest", json={})
+        assert resp.status == 503 and resp.headers["Retry-After"] == "1"
+        assert (await resp.json())["error"]["code"] == "unavailable"
     finally:
         redis.stop()
         await node.http.close()

@@ -10,9 +10,11 @@ import re
 import time
 import uuid
 
+import asyncpg
 import structlog
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
+from redis.exceptions import RedisError
 
 from server.errors import ApiError, PayloadTooLarge
 from server.http import ratelimit
@@ -70,6 +72,18 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         resp = from_http_exception(exc, rid, max_body)
+    except (RedisError, asyncpg.PostgresConnectionError, OSError) as exc:
+        # A dependency that is away or too busy (a Redis pool with no free connection
+        # within storage.redis_pool_timeout_seconds, a PostgreSQL restart) is not our bug:
+        # the client may try again in a moment.
+        log.warning("dependency_unavailable", path=request.path, error=repr(exc))
+        resp = error_response(
+            503,
+            "unavailable",
+            "the server is busy or restarting a dependency; try again",
+            rid,
+            headers={hdrs.RETRY_AFTER: "1"},
+        )
     except Exception:
         log.exception("unhandled_error", path=request.path)
         resp = error_response(500, "internal_error", "something went wrong on our side", rid)

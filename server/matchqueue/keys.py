@@ -4,6 +4,8 @@
 ``quill:mm:tickets``               hash: player id → msgpack ticket (the queue's truth)
 ``quill:mm:events``                stream: ``join`` / ``leave`` records, in order, so the
                                    matchmaker follows the queue without rescanning it
+``quill:mm:claimed``               hash: player id → until when (Unix seconds) a claimed
+                                   ticket's match is being created; no new ticket meanwhile
 ``quill:mm:lock``                  string with TTL: the id of the active matchmaker
 ``quill:mm:estimates``             hash: ``<mode>:<bucket>`` → expected wait in seconds
 ``quill:nodes``                    set of node ids that have announced themselves
@@ -21,6 +23,8 @@ from __future__ import annotations
 TICKETS = "quill:mm:tickets"
 EVENTS = "quill:mm:events"
 LOCK = "quill:mm:lock"
+CLAIMED = "quill:mm:claimed"
+CLAIM_HOLD_S = 120  # a claim's hold on new tickets, should its match never be created
 ESTIMATES = "quill:mm:estimates"
 NODES = "quill:nodes"
 EVENTS_MAXLEN = 200_000  # trimmed approximately; a matchmaker that falls further behind reloads

@@ -24,17 +24,37 @@ return 0
 """
 
 
-async def join(redis: Redis, ticket: QueueTicket) -> None:
+_JOIN = """
+local held = redis.call('HGET', KEYS[3], ARGV[1])
+if held then
+  if tonumber(held) > tonumber(redis.call('TIME')[1]) then return 0 end
+  redis.call('HDEL', KEYS[3], ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'op', 'join', 'player', ARGV[1],
+           'ticket', ARGV[2])
+return 1
+"""
+
+
+async def join(redis: Redis, ticket: QueueTicket) -> bool:
+    """Write the ticket, unless the player's last ticket was claimed for a match that is
+    still being created (False: their ``matched`` status is on its way).  Without that
+    hold, a player who queued again in the moment between the claim and the match (from
+    a new socket, say) was put in a second party, which then had a seat nobody took."""
     raw = ticket.encode()
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.TICKETS, ticket.player, raw)
-        pipe.xadd(
-            keys.EVENTS,
-            {"op": "join", "player": ticket.player, "ticket": raw},
-            maxlen=keys.EVENTS_MAXLEN,
-            approximate=True,
-        )
-        await pipe.execute()
+    written = await redis.eval(
+        _JOIN, 3, keys.TICKETS, keys.EVENTS, keys.CLAIMED, ticket.player, raw, keys.EVENTS_MAXLEN
+    )
+    return bool(written)
+
+
+async def release_claims(redis: Redis, players: Iterable[PlayerId]) -> None:
+    """The claimed tickets' match exists now (its host holds the seats): the players may
+    queue again once it lets them go."""
+    players = list(players)
+    if players:
+        await redis.hdel(keys.CLAIMED, *players)
 
 
 async def leave(redis: Redis, player: PlayerId) -> bool:

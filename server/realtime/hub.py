@@ -389,7 +389,8 @@ class Hub:
             raise AlreadySeated(f"{player} already holds a seat in match {self.seated[player]}")
         mu, sigma = (await ratings_for(self.pool, [player]))[player]
         ticket = QueueTicket(player, mu, sigma, mode, time.time(), self.node_id)
-        await mmqueue.join(self.redis, ticket)
+        if not await mmqueue.join(self.redis, ticket):
+            return None  # a match is being made for them; its matched status comes
         if player in self.seated:
             # Seated while we waited: either this very ticket was matched already (it is
             # gone), or an older one was and this one is stale: it must not stay.
@@ -443,6 +444,7 @@ class Hub:
                     players=[s.player for s in busy],
                 )
             if not seats:
+                await self._release_claims(assignment)
                 return
             try:
                 await self.create_match(
@@ -454,10 +456,12 @@ class Hub:
                 )
             except AlreadySeated as exc:  # seated meanwhile: cannot happen on one loop
                 log.warning("assignment_refused", match_id=assignment.match_id, reason=str(exc))
+                await self._release_claims(assignment)
                 return
             except BaseException:
                 await self.redis.delete(marker)  # let the redelivery try again
                 raise
+            await self._release_claims(assignment)
         else:
             log.info("assignment_repeated", match_id=assignment.match_id)
             runner = self.runners.get(assignment.match_id)
@@ -477,6 +481,14 @@ class Hub:
                     approximate=True,
                 )
             await pipe.execute()
+
+    async def _release_claims(self, assignment: Assignment) -> None:
+        """Its players hold seats now (here, or elsewhere for those a bot replaced): the
+        matchmaker's hold on their new tickets can go (it runs out by itself otherwise)."""
+        try:
+            await mmqueue.release_claims(self.redis, [s.player for s in assignment.seats])
+        except Exception as exc:
+            log.warning("claim_release_failed", match_id=assignment.match_id, error=repr(exc))
 
     def deliver(self, found: MatchFound) -> bool:
         """Tell the player's sockets here where their match is (``queue.status`` matched)."""

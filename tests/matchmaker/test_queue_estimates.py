@@ -1,13 +1,17 @@
-"""Wait estimates for everyone queued on a node, in one round trip."""
+"""The node's side of the queue: wait estimates in one round trip, no ticket while a
+claimed one's match is being created."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
 from server.matchqueue import keys, queue
+from server.matchqueue.messages import QueueTicket
+from server.types import NodeId, PlayerId
 
 
 @pytest.fixture
@@ -27,3 +31,21 @@ async def test_many_estimates_match_one_by_one(redis: Redis) -> None:
     assert found == {pair: await queue.estimate(redis, *pair, default=30.0) for pair in wanted}
     assert found[("ranked", 25.0)] == 7.5 and found[("ranked", 10.0)] == 30.0
     assert await queue.estimates(redis, [], default=30.0) == {}
+
+
+async def test_a_claimed_player_cannot_queue_until_the_match_exists(redis: Redis) -> None:
+    await redis.delete(keys.CLAIMED, keys.TICKETS)
+    player = PlayerId("claimed-player")
+    ticket = QueueTicket(player, 25.0, 8.3, "ranked", 1.0, NodeId("n1"))
+    await redis.hset(keys.CLAIMED, player, str(int(time.time()) + 60))  # as a claim does
+    assert not await queue.join(redis, ticket)
+    assert await redis.hget(keys.TICKETS, player) is None
+    await queue.release_claims(redis, [player])
+    assert await queue.join(redis, ticket)
+    assert await redis.hget(keys.TICKETS, player) == ticket.encode()
+    # A hold whose match never came runs out by itself.
+    await queue.leave(redis, player)
+    await redis.hset(keys.CLAIMED, player, str(int(time.time()) - 1))
+    assert await queue.join(redis, ticket)
+    assert await redis.hget(keys.CLAIMED, player) is None
+    await redis.delete(keys.CLAIMED, keys.TICKETS)

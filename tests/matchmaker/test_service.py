@@ -70,6 +70,8 @@ async def test_six_similar_players_become_one_match_on_the_live_node(redis: Redi
     # Players are told by the host once the match exists, not by the matchmaker.
     assert await found(redis, "node-a") == []
     assert await redis.hlen(keys.TICKETS) == 0
+    # Held until the host has made the match: a new ticket of theirs would be refused.
+    assert set(await redis.hkeys(keys.CLAIMED)) == {p.encode() for p in players}
     assert await mm.process_once(T0 + 2) == []
 
 

@@ -312,7 +312,9 @@ async def test_a_party_with_a_player_already_seated_still_plays(
                     for i, u in enumerate(users)
                 ),
             )
+            await redis.hset(keys.CLAIMED, mapping=dict.fromkeys(users, "9999999999"))
             await hub.host_assignment(second)
+            assert await redis.hmget(keys.CLAIMED, users) == [None] * 4  # free to queue later
             seats = [seat.player for seat in hub.runners[second.match_id].match.state.seats]
             assert seats[:3] == users[1:] and len(seats) == 4 and is_bot(seats[3])
             assert hub.seated[busy] == first.match_id

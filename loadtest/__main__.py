@@ -91,6 +91,7 @@ def report(
         "latency_ms": h["latency_ms"].summary((50, 95, 99), with_max=True),
         "ack_ms": h["ack_ms"].summary((50, 99)),
         "deadline_jitter_ms": h["deadline_jitter_ms"].summary((50, 99)),
+        "client_lag_ms": h["client_lag_ms"].summary((50, 99), with_max=True),
         "time_to_match_s": {
             k: None if v is None else round(v / 1000, 3)
             for k, v in h["time_to_match_ms"].summary((50, 95)).items()

@@ -28,6 +28,8 @@ from loadtest.player import Context, Player
 from loadtest.scenario import Scenario
 from loadtest.stats import Tally
 
+LAG_PROBE_S = 0.1  # how often a worker measures its own event-loop lag
+
 
 @dataclass(frozen=True)
 class WorkerJob:
@@ -97,7 +99,16 @@ async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
             live["cuts"] = ctx.tally.counts["cuts"]
             out.put(("progress", job.index, live))
 
+    async def lag() -> None:
+        """The worker's own event-loop lag: every latency it measures includes it, so a
+        saturated load generator shows here, not as a slow node."""
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LAG_PROBE_S)
+            ctx.tally.hist["client_lag_ms"].add((loop.time() - before - LAG_PROBE_S) * 1000)
+
     reporter = asyncio.create_task(report())
+    lagger = asyncio.create_task(lag())
     try:
         results = await asyncio.gather(*(one(n) for n in job.players), return_exceptions=True)
         crashes = [r for r in results if isinstance(r, BaseException)]
@@ -106,6 +117,7 @@ async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
         if crashes:  # a bug in the load test: show the first one
             traceback.print_exception(crashes[0], file=sys.stderr)
     finally:
+        lagger.cancel()
         reporter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reporter

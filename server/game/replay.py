@@ -20,6 +20,7 @@ from server.game.match import Match
 from server.game.plain import load
 from server.game.scoring import Fallback
 from server.game.state import MatchConfig
+from server.protocol.client import EditOp
 from server.types import PlayerId
 
 Log = Sequence[Mapping[str, Any]]
@@ -56,20 +57,26 @@ def seat_edits(log: Log) -> dict[PlayerId, list[EditRecord]]:
     for rec in log:
         if rec["k"] != EditDraft.KIND or rec.get("out"):
             continue
-        e = load(EditDraft, rec["d"])
-        if e.player not in drafts:
+        d = rec["d"]  # read as dump(EditDraft) wrote it: a whole match's worth, quickly
+        player = d["player"]
+        if player not in drafts:
             continue
+        ops = d.get("ops")
         try:
             apply_edit(
-                drafts[e.player],
-                seq=e.seq,
-                ops=e.ops,
-                snapshot=e.snapshot,
-                paste=e.paste,
+                drafts[player],
+                seq=d["seq"],
+                ops=None
+                if ops is None
+                else tuple(
+                    EditOp(pos=o["pos"], insert=o["insert"], delete=o["delete"]) for o in ops
+                ),
+                snapshot=d.get("snapshot"),
+                paste=bool(d.get("paste")),
                 at=rec["at"],
                 paste_chars=paste_chars,
                 max_chars=max_chars,
-                edits=edits[e.player],
+                edits=edits[player],
             )
         except InvalidTransition:  # refused live too, changing nothing
             continue

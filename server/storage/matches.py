@@ -66,7 +66,24 @@ async def ratings_for(
 
 
 def encode_edits(edits: Sequence[EditRecord]) -> bytes:
-    return bytes(msgpack.packb([to_plain(asdict(e)) for e in edits]))
+    """A seat's edit log as stored with its submission (what ``to_plain(asdict(e))``
+    gives, written out: a long match has thousands of edits)."""
+    return bytes(
+        msgpack.packb(
+            [
+                {
+                    "at": e.at,
+                    "seq": e.seq,
+                    "ops": None
+                    if e.ops is None
+                    else [{"pos": o.pos, "insert": o.insert, "delete": o.delete} for o in e.ops],
+                    "snapshot": e.snapshot,
+                    "paste": e.paste,
+                }
+                for e in edits
+            ]
+        )
+    )
 
 
 async def save_outcome(

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from loadtest import fleet
+from loadtest import fleet, nodelag
 from loadtest.options import MAX_DURATION, MAX_NODES, MAX_PLAYERS, add_options
 from loadtest.scenario import Scenario, ScenarioError, load
 from loadtest.stack import Sampler, Stack, find_listener
@@ -129,6 +129,7 @@ def run(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
             base_urls, node_pids, dsn = stack.urls, stack.node_pids, stack.database_url
         sampler = Sampler(node_pids)
         sampler.start()
+        lag_before = [nodelag.scrape(url) for url in base_urls]
         team = fleet.start(
             base_urls,
             scenario,
@@ -139,12 +140,14 @@ def run(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
             cpus=client_cpus,
         )
         tally = fleet.collect(team)
+        lag_after = [nodelag.scrape(url) for url in base_urls]
         sampler.stop()
         stored = None
         if dsn:
             expected = [s for s in tally.expected if s[0] in tally.completed]
             stored = asyncio.run(stored_submissions(dsn, expected))
         result = report(args, scenario, tally, stored, sampler.report(args.players))
+        result["node_loop_lag_ms"] = nodelag.summary(zip(lag_before, lag_after, strict=True))
         result["nodes"] = len(base_urls)
         result["node_urls"] = list(base_urls)
         return result

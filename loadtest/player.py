@@ -15,6 +15,7 @@ compare with PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import random
@@ -46,6 +47,7 @@ REVIEW_SUGGESTIONS = (
 )
 TOKEN_REFRESH_AFTER = 600.0  # seconds; access tokens live 900 s by default
 CONNECT_ATTEMPTS = 10  # backoff 0.25 s doubling up to 3 s: about 20 s in all (a node restart)
+TRACE = 14  # messages kept per player for the error samples
 REQUEUE_ATTEMPTS = 20  # a refused queue.join / match.quickplay is tried again this often
 
 
@@ -94,6 +96,7 @@ class Player:
         self.ws: ClientConnection | None = None
         self.next_id = 0
         self.timers: list[tuple[float, int, str, Any]] = []
+        self.recent: collections.deque[str] = collections.deque(maxlen=TRACE)  # see _trace
         self._timer_n = 0
         self.ever_connected = False
         self.ever_in_match = False
@@ -227,6 +230,8 @@ class Player:
         assert self.ws is not None
         self.next_id += 1
         env: dict[str, Any] = {"t": t, "id": self.next_id}
+        if t != "draft.edit":
+            self._trace(">", t, d)
         if d is not None:
             env["d"] = d
         frame: str | bytes = msgpack.packb(env) if self.msgpack else orjson.dumps(env).decode()
@@ -328,7 +333,17 @@ class Player:
                 if self.match_id is None and self.seat_token is None:
                     return  # the queue is gone with the socket: queue again
 
+    def _trace(self, way: str, t: str, d: Any) -> None:
+        """The last few messages, shown with an error sample (what led to it)."""
+        brief = ""
+        if isinstance(d, dict):
+            brief = " ".join(
+                f"{k}={str(d[k])[:12]}" for k in ("status", "phase", "match_id", "code") if k in d
+            )
+        self.recent.append(f"{way}{t} {brief}".rstrip())
+
     async def _dispatch(self, env: dict[str, Any]) -> None:
+        self._trace("<", env["t"], env.get("d"))
         handler = HANDLERS.get(env["t"])
         if handler is not None:
             await handler(self, env.get("d") or {})
@@ -388,6 +403,10 @@ class Player:
             self.done = True
 
     async def on_match_phase(self, d: dict[str, Any]) -> None:
+        if self.match_id is None:
+            # The last match's closing, arriving after this player queued again (the
+            # socket stays attached to it until it closes): not this round's end.
+            return
         if d["reason"] == "deadline" and self.deadline is not None:
             late = now_ms() - self.deadline
             if self.phase == "write":
@@ -450,7 +469,8 @@ class Player:
 
     async def on_error(self, d: dict[str, Any]) -> None:
         self.ctx.tally.errors[d["code"]] += 1
-        self.ctx.tally.sample_error(d["code"], str(d.get("message", ""))[:300])
+        trace = " | ".join(self.recent)
+        self.ctx.tally.sample_error(d["code"], f"{str(d.get('message', ''))[:200]} [{trace}]")
         ref = d.get("ref")
         if ref in self.pending_edits:
             _, seq, _ = self.pending_edits.pop(ref)

@@ -14,6 +14,9 @@ Layout::
     content/moderation/*.txt       one entry per line, # comments
     content/eval/pieces.toml       [[piece]] id, prompt, quality, level?, text
     content/eval/reviews.toml      [[pair]] id, piece, kind, good = {…}, poor = {…}
+    content/eval/teacher.toml      [[prompt]] id, title, text, alt_text?;
+                                   [[piece]] id, prompt, quality, expect, text | piece
+    content/topics/related.toml    [related] topic word = "related words …"
 """
 
 from __future__ import annotations
@@ -382,3 +385,111 @@ def _review_pairs(root: Path) -> tuple[ReviewPair, ...]:
 def load_review_pairs(root: Path | str | None = None) -> tuple[ReviewPair, ...]:
     """Good/poor review pairs for the review-judging evaluation."""
     return _review_pairs(content_dir(root))
+
+
+# --- related words (relevance to prompts without tags) -------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _related_words(root: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    path = root / "topics" / "related.toml"
+    table = _read_toml(path).get("related")
+    if not isinstance(table, dict) or not table:
+        raise ContentError(f"{path}: a non-empty [related] table is required")
+    entries: list[tuple[str, tuple[str, ...]]] = []
+    for key, value in table.items():
+        where = f"{path} related {key!r}"
+        words = value.split() if isinstance(value, str) else None
+        if not words or not all(w.isalpha() and w.islower() for w in [key, *words]):
+            raise ContentError(f"{where}: must be lower-case words separated by spaces")
+        entries.append((key, tuple(words)))
+    return tuple(entries)
+
+
+def load_related_words(root: Path | str | None = None) -> dict[str, tuple[str, ...]]:
+    """Topic word -> the words a piece on that topic uses instead (``content/topics/``)."""
+    return dict(_related_words(content_dir(root)))
+
+
+# --- teacher-style prompts for the evaluation ----------------------------------------------
+
+EXPECTATIONS: tuple[str, ...] = ("on_topic", "off_topic", "stuffed")
+"""What a teacher-set piece should get against its prompt: ``on_topic`` pieces ideas 3 or
+more, ``off_topic`` and ``stuffed`` (keywords sprinkled over another topic) 2 or less."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherPiece:
+    """A piece scored against a teacher's prompt, with what the score should say."""
+
+    id: str
+    prompt_id: str  # a prompt of content/eval/teacher.toml
+    quality: int
+    expect: str  # one of EXPECTATIONS
+    text: str
+    level: Level = "middle"
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherSet:
+    prompts: dict[str, Prompt]
+    pieces: tuple[TeacherPiece, ...]
+
+
+@lru_cache(maxsize=8)
+def _teacher_set(root: Path) -> tuple[tuple[Prompt, ...], tuple[TeacherPiece, ...]]:
+    path = root / "eval" / "teacher.toml"
+    data = _read_toml(path)
+    prompts: dict[str, Prompt] = {}
+    for i, entry in enumerate(data.get("prompt", [])):
+        where = f"{path} prompt #{i + 1}"
+        pid = _str(entry, "id", where)
+        if pid in prompts:
+            raise ContentError(f"{where}: duplicate id {pid!r}")
+        if "tags" in entry or "image_description" in entry:
+            raise ContentError(f"{where}: a teacher's prompt has no tags or image description")
+        prompts[pid] = Prompt(
+            id=pid,
+            title=_str(entry, "title", where, required=False),
+            text=_str(entry, "text", where),
+            alt_text=_str(entry, "alt_text", where, required=False),
+            focus=_trait(entry.get("focus", "ideas"), where),
+            level=_level(entry.get("level", "middle"), where),
+        )
+    reusable = {p.id: p for p in _eval_pieces(root)}
+    pieces: list[TeacherPiece] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(data.get("piece", [])):
+        where = f"{path} piece #{i + 1}"
+        pid = _str(entry, "id", where)
+        if pid in seen:
+            raise ContentError(f"{where}: duplicate id {pid!r}")
+        seen.add(pid)
+        prompt_id = _str(entry, "prompt", where)
+        if prompt_id not in prompts:
+            raise ContentError(f"{where}: unknown prompt {prompt_id!r}")
+        expect = _str(entry, "expect", where)
+        if expect not in EXPECTATIONS:
+            raise ContentError(f"{where}: expect must be one of {', '.join(EXPECTATIONS)}")
+        source = entry.get("piece")
+        if source is not None:  # a piece of pieces.toml, scored against this prompt
+            if source not in reusable:
+                raise ContentError(f"{where}: unknown piece {source!r}")
+            base = reusable[source]
+            text, quality, level = base.text, base.quality, base.level
+        else:
+            text = _str(entry, "text", where)
+            quality = entry.get("quality")
+            if not isinstance(quality, int) or not 1 <= quality <= 6:
+                raise ContentError(f"{where}: quality must be an integer 1..6")
+            level = _level(entry.get("level", "middle"), where)
+        pieces.append(TeacherPiece(pid, prompt_id, quality, expect, text, level))
+    if not prompts or not pieces:
+        raise ContentError(f"{path}: needs [[prompt]] and [[piece]] entries")
+    return tuple(prompts.values()), tuple(pieces)
+
+
+def load_teacher_set(root: Path | str | None = None) -> TeacherSet:
+    """Teacher-style prompts (no tags, no image description) and pieces to score against them."""
+    prompts, pieces = _teacher_set(content_dir(root))
+    return TeacherSet(prompts={p.id: p for p in prompts}, pieces=pieces)

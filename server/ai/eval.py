@@ -23,6 +23,21 @@
   pad_keywords          prompt keywords stuffed in → overall does not rise
   injection             "ignore previous instructions…" appended → overall does not rise
   gibberish             random letters → flagged "gibberish", every trait 1
+  prompt_word_append    each of the prompt's own words appended (as a sentence, a paragraph
+                        or a bare word) → neither overall nor ideas rises (must be 1.0)
+  ====================  ================================================================
+
+* **Prompts without tags** (a teacher's own prompt: a title, a sentence, maybe alt text):
+
+  ====================  ================================================================
+  thin_prompt           a piece whose ideas round to 3+ against its pack prompt still does
+                        against the prompt's title and text alone (no tags, no picture)
+  thin_unrelated        a piece of quality 3+ against another prompt's title and text alone
+                        → ideas 2 or less
+  teacher_on_topic      content/eval/teacher.toml: on-topic pieces (many never use the
+                        prompt's key word) → ideas 3 or more
+  teacher_off_topic     … off-topic pieces → ideas 2 or less
+  teacher_stuffed       … another topic with the prompt's words sprinkled in → ideas 2 or less
   ====================  ================================================================
 
 * **Ordering** – Spearman correlation (average ranks for ties) between each piece's intended
@@ -49,9 +64,11 @@ from typing import Any
 
 from server.ai.content import (
     EvalPiece,
+    TeacherPiece,
     load_eval_pieces,
     load_prompts,
     load_review_pairs,
+    load_teacher_set,
 )
 from server.ai.offline import perturb
 from server.ai.offline.judge import judge_review_sync
@@ -67,7 +84,9 @@ from server.ai.types import (
 )
 
 PASS_RATE = 0.9
-"""Every check must reach this share."""
+"""Every check must reach this share…"""
+STRICT_CHECKS = frozenset({"determinism", "prompt_word_append"})
+"""…and these every time."""
 SPEARMAN_TARGET = 0.8
 SPEED_TARGET = 300.0
 
@@ -122,7 +141,9 @@ class _Check:
         return self.passed / self.total if self.total else 0.0
 
 
-def _request(piece: EvalPiece, prompt: Prompt, text: str | None = None) -> PieceRequest:
+def _request(
+    piece: EvalPiece | TeacherPiece, prompt: Prompt, text: str | None = None
+) -> PieceRequest:
     return PieceRequest(
         prompt=prompt,
         text=piece.text if text is None else text,
@@ -216,6 +237,70 @@ def _perturbation_checks(
             piece.id,
         )
     return checks, base, single_shuffle
+
+
+def thin(prompt: Prompt) -> Prompt:
+    """The prompt as a teacher would type it: its title and text, no tags, no picture."""
+    return Prompt(id=f"{prompt.id}-thin", title=prompt.title, text=prompt.text, focus=prompt.focus)
+
+
+def _ideas(piece: EvalPiece | TeacherPiece, prompt: Prompt) -> float:
+    return score_piece_detailed(_request(piece, prompt)).traits[Trait.IDEAS]
+
+
+def _append_check(items: Sequence[tuple[EvalPiece | TeacherPiece, Prompt]], check: _Check) -> None:
+    """Every piece × every word of its prompt × every append form: nothing may rise."""
+    for piece, prompt in items:
+        base = score_piece_detailed(_request(piece, prompt))
+        ends = piece.text.rstrip().endswith((".", "!", "?", "…", '"', "”", "'", "’"))
+        for word in perturb.prompt_words(prompt):
+            for form in perturb.APPEND_FORMS:
+                if form == "sentence" and not ends:
+                    continue  # "…the end Storm." would also add the missing full stop
+                moved = score_piece_detailed(
+                    _request(piece, prompt, perturb.append_word(piece.text, word, form))
+                )
+                check.add(
+                    moved.overall <= base.overall
+                    and moved.traits[Trait.IDEAS] <= base.traits[Trait.IDEAS],
+                    f"{piece.id}+{word}({form})",
+                )
+
+
+def _thin_prompt_checks(
+    pieces: Sequence[EvalPiece],
+    prompts: Mapping[str, Prompt],
+    base: Mapping[str, DetailedScore],
+) -> tuple[_Check, _Check]:
+    same = _Check()
+    other = _Check()
+    thins = {pid: thin(p) for pid, p in prompts.items()}
+    for piece in pieces:
+        if base[piece.id].traits[Trait.IDEAS] >= 2.5:
+            ideas = _ideas(piece, thins[piece.prompt_id])
+            same.add(ideas >= 2.5, piece.id)
+        if piece.quality >= 3:
+            for pid, prompt in thins.items():
+                if pid != piece.prompt_id:
+                    ideas = _ideas(piece, prompt)
+                    other.add(ideas < 2.5, f"{piece.id}->{pid}")
+    return same, other
+
+
+def _teacher_checks(
+    root: Path | str | None, max_pieces: int | None
+) -> tuple[dict[str, _Check], list[tuple[EvalPiece | TeacherPiece, Prompt]]]:
+    teacher = load_teacher_set(root)
+    pieces: Sequence[TeacherPiece] = teacher.pieces
+    if max_pieces is not None and max_pieces < len(pieces):
+        step = len(pieces) / max_pieces
+        pieces = [pieces[int(i * step)] for i in range(max_pieces)]
+    checks = {f"teacher_{kind}": _Check() for kind in ("on_topic", "off_topic", "stuffed")}
+    for piece in pieces:
+        ideas = _ideas(piece, teacher.prompts[piece.prompt_id])
+        ok = ideas >= 2.5 if piece.expect == "on_topic" else ideas < 2.5
+        checks[f"teacher_{piece.expect}"].add(ok, f"{piece.id} ({ideas:.2f})")
+    return checks, [(p, teacher.prompts[p.prompt_id]) for p in pieces]
 
 
 def _review_checks(
@@ -339,6 +424,12 @@ def run_eval(
         step = len(pieces) / max_pieces
         pieces = [pieces[int(i * step)] for i in range(max_pieces)]
     checks, base, single_shuffle = _perturbation_checks(pieces, prompts, shuffles)
+    teacher_checks, teacher_items = _teacher_checks(root, max_pieces)
+    appends = _Check()
+    _append_check([(p, prompts[p.prompt_id]) for p in pieces] + teacher_items, appends)
+    checks["prompt_word_append"] = appends
+    checks["thin_prompt"], checks["thin_unrelated"] = _thin_prompt_checks(pieces, prompts, base)
+    checks.update(teacher_checks)
 
     determinism = _Check()
     for piece in pieces:
@@ -391,7 +482,7 @@ def run_eval(
 def passed(result: Mapping[str, Any]) -> bool:
     """True when every check and target is met (the bot check only when it ran)."""
     checks: Mapping[str, float] = result["checks"]
-    ok = all(rate >= PASS_RATE for rate in checks.values())
+    ok = all(rate >= (1.0 if name in STRICT_CHECKS else PASS_RATE) for name, rate in checks.items())
     ok = ok and result["spearman_quality"] >= SPEARMAN_TARGET
     speed = result["pieces_per_s"]
     return ok and (speed == 0 or speed >= SPEED_TARGET)
@@ -408,7 +499,7 @@ def format_report(result: Mapping[str, Any]) -> str:
     ]
     counts: Mapping[str, list[int]] = result.get("check_counts", {})
     for name, rate in result["checks"].items():
-        mark = "ok  " if rate >= PASS_RATE else "FAIL"
+        mark = "ok  " if rate >= (1.0 if name in STRICT_CHECKS else PASS_RATE) else "FAIL"
         count = counts.get(name)
         tally = f"  ({count[0]}/{count[1]})" if count else ""
         lines.append(f"  {mark} {name:22s} {rate:6.3f}{tally}")

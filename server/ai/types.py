@@ -33,7 +33,9 @@ Level = Literal["elementary", "middle", "high", "adult"]
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
-    """A visual writing prompt (see ``content/prompts/``)."""
+    """A writing prompt: one of the pack in ``content/prompts/`` (with tags and an image
+    description) or a teacher's own (title and text, maybe an image's ``alt_text``, no tags).
+    The offline scorer judges relevance from whichever of these are there."""
 
     id: str
     title: str
@@ -43,6 +45,7 @@ class Prompt:
     focus: Trait = Trait.IDEAS
     level: Level = "middle"
     image: str = ""  # file name of the image inside content/prompts/
+    alt_text: str = ""  # a teacher's short description of their own image, if any
 
 
 @dataclass(frozen=True, slots=True)

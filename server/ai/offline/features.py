@@ -12,14 +12,15 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from server.ai.content import load_related_words
 from server.ai.offline import lexicon
 from server.ai.offline.lexicon import STOPWORDS, word_list
 from server.ai.offline.order import order_score
-from server.ai.offline.text import NUMBER_RE, Document, Sentence, split_document, stem
+from server.ai.offline.text import NUMBER_RE, WORD_RE, Document, Sentence, split_document, stem
 from server.ai.types import PieceRequest, Prompt
 
 WORDS_PER_MINUTE: dict[str, float] = {
@@ -73,19 +74,57 @@ _NUMBER_WORDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class PromptVocabulary:
-    """Stems that say a piece is about this prompt, each weighted by how distinctive it is."""
+    """Stems that say a piece is about this prompt, each weighted by how distinctive it is,
+    and for each of them the related stems that evoke it without naming it."""
 
-    core: frozenset[str]  # title, prompt text and tags
+    core: frozenset[str]  # title, prompt text, tags and alt text
     full: frozenset[str]  # core plus the image description
     weights: Mapping[str, float]  # stem -> 0.1..1: rare words (lighthouse) 1, common (night) low
     anchors: frozenset[str]  # distinctive core stems (weight >= 0.6): lighthouse, keeper, beam
     core_total: float  # sum of the core weights (capped at CORE_UNITS)
     full_total: float  # sum of all weights (capped at FULL_UNITS)
+    related: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # stem -> related
+    related_weights: Mapping[str, float] = field(default_factory=dict)  # related stems not in full
+    forms: Mapping[str, frozenset[str]] = field(default_factory=dict)  # rocky -> {rock}
+    evoke_anchors: bool = False  # a prompt without tags: related words may stand for anchors
+    echo: frozenset[str] = frozenset()  # full plus every related stem and form
+
+    @property
+    def anchors_needed(self) -> int:
+        """Anchors a piece must evoke for full relevance: two, or one of a prompt's two."""
+        return min(2, (len(self.anchors) + 1) // 2)
+
+    @property
+    def topical(self) -> bool:
+        """False for a prompt with no topic words at all ("Write a story."): nothing to miss."""
+        return self.core_total >= MIN_TOPIC_UNITS
 
 
 CORE_UNITS = 4.0
 """Distinctive prompt words (weighted) a piece must take up to cover the prompt fully."""
 FULL_UNITS = 6.0
+COVER_SHARE = 0.6
+"""…or this share of a shorter prompt's weight: a piece need not use every word of a
+teacher's sentence ("stands", "alone", "tonight") to cover it."""
+TITLE_WEIGHT = 0.5
+"""A title word found nowhere else in the prompt weighs half: a teacher's title is often a
+label ("Forgotten places", "Week 6 writing")."""
+SUPPORT_UNITS = 1.0
+"""A prompt word with related words counts fully once related words weighing this much are
+used too; on its own it counts half ("lighthouse" dropped into a football story)."""
+MIN_TOPIC_UNITS = 0.2
+"""Below this much topic weight a prompt sets no topic ("Write a story.")…"""
+NEUTRAL_RELEVANCE = 0.8
+"""…and every piece gets this relevance: there is nothing to be off."""
+EVOKED = 0.8
+"""Credit for a prompt word the piece never uses but evokes with related words weighing
+EVOKED_UNITS (each weighs its distinctiveness: keeper 1, lamp 0.6, water 0.1)…"""
+EVOKED_UNITS = 2.0
+EVOKED_ANCHOR = 1.0
+"""…and the related weight (two words or more) that evokes an anchor, for a prompt without
+tags only: a pack prompt's tags already name what a piece on it must mention."""
+RELATED_DENSITY = 0.5
+"""Weight of a related word, relative to its own distinctiveness, in the density of topic words."""
 
 
 def distinctiveness(word: str) -> float:
@@ -93,30 +132,140 @@ def distinctiveness(word: str) -> float:
     return max(0.1, min(1.0, (6.0 - lexicon.zipf(word)) / 2.5))
 
 
+def topic_weight(word: str) -> float:
+    """The distinctiveness of a word's most common form: 'rolls' weighs what 'roll' does and
+    'arriving' what 'arrive' does, so the verbs of a prompt's sentence do not pass for rare
+    topic words.  (Tags are topic words already and keep their own weight.)"""
+    st = stem(word)
+    forms = [f for f in (st, st + "e") if f != word and lexicon.is_known(f)]
+    return min([distinctiveness(word), *map(distinctiveness, forms)])
+
+
+@lru_cache(maxsize=1)
+def _related_table() -> Mapping[str, tuple[str, ...]]:
+    """content/topics/related.toml keyed by stem (loaded once)."""
+    table: dict[str, tuple[str, ...]] = {}
+    for key, words in load_related_words().items():
+        table[stem(key)] = table.get(stem(key), ()) + words
+    return table
+
+
+def related_words(word: str) -> tuple[str, ...]:
+    """The related words of a prompt word ('lighthouse' -> keeper, lamp, beam…); an adjective
+    in -y finds its noun's list ('stormy' -> storm, 'rocky' -> rock)."""
+    table = _related_table()
+    found = table.get(stem(word))
+    if found is None and word.endswith("y") and len(word) > 4:
+        found = table.get(stem(word[:-1]))
+    return found or ()
+
+
 @lru_cache(maxsize=256)
 def prompt_vocabulary(prompt: Prompt) -> PromptVocabulary:
-    """The prompt's content stems: ``core`` from title/text/tags, ``full`` adds the picture."""
+    """The prompt's content stems: ``core`` from title/text/tags/alt text, ``full`` adds the
+    picture; each stem's related stems from content/topics/related.toml."""
+    words: dict[str, str] = {}  # stem -> a word it came from
 
-    def stems(text: str) -> dict[str, float]:
+    def stems(text: str, weigh: Callable[[str], float] = topic_weight) -> dict[str, float]:
         doc = split_document(text)
         out: dict[str, float] = {}
         for w in doc.words:
-            if w not in STOPWORDS and len(w) > 2:
+            if w not in STOPWORDS and len(w) > 2 and w not in lexicon.PROMPT_INSTRUCTION_WORDS:
                 st = stem(w)
-                out[st] = max(out.get(st, 0.0), distinctiveness(w))
+                out[st] = max(out.get(st, 0.0), weigh(w))
+                words.setdefault(st, w)
         return out
 
-    core = stems(" ".join((prompt.title, prompt.text, ". ".join(prompt.tags))))
+    core_text = ". ".join((prompt.title, prompt.text, ". ".join(prompt.tags), prompt.alt_text))
+    tags = stems(". ".join(prompt.tags), distinctiveness)
+    body = stems(". ".join((prompt.text, prompt.alt_text)))
+    body = {st: max(w, tags.get(st, 0.0)) for st, w in body.items()} | {
+        st: w for st, w in tags.items() if st not in body
+    }
+    title_raw = {st: w for st, w in stems(prompt.title).items() if st not in body}
+    title = {st: TITLE_WEIGHT * w for st, w in title_raw.items()}
+    core = {**title, **body}
     extra = stems(prompt.image_description)
+    instructions = {
+        stem(w) for w in split_document(core_text).words if w in lexicon.PROMPT_INSTRUCTION_WORDS
+    }
     weights = {**extra, **core}
+    related: dict[str, dict[str, float]] = {}
+    related_weights: dict[str, float] = {}
+    forms: dict[str, frozenset[str]] = {}
+    for st, w in words.items():
+        if w.endswith("y") and len(w) > 4 and lexicon.is_known(w[:-1]):
+            forms[st] = frozenset({stem(w[:-1])})  # rocky -> rock, stormy -> storm
+        rel = {stem(r): topic_weight(r) for r in related_words(w)}
+        rel.pop(st, None)
+        if rel:
+            related[st] = rel
+        for rs, weight in rel.items():
+            if rs not in weights:  # a related word that is a prompt word counts as one
+                related_weights[rs] = max(related_weights.get(rs, 0.0), min(weights[st], weight))
     return PromptVocabulary(
         core=frozenset(core),
         full=frozenset(weights),
         weights=weights,
-        anchors=frozenset(st for st, w in core.items() if w >= 0.6),
-        core_total=min(CORE_UNITS, sum(core.values())),
-        full_total=min(FULL_UNITS, sum(weights.values())),
+        anchors=frozenset(st for st, w in {**title_raw, **body}.items() if w >= 0.6),
+        core_total=min(CORE_UNITS, COVER_SHARE * sum(core.values())),
+        full_total=min(FULL_UNITS, COVER_SHARE * sum(weights.values())),
+        related=related,
+        related_weights=related_weights,
+        forms=forms,
+        evoke_anchors=not prompt.tags,
+        echo=frozenset(weights).union(related_weights, instructions, *forms.values()),
     )
+
+
+def relevance_of(
+    vocab: PromptVocabulary, stems: frozenset[str] | set[str], content_stems: Sequence[str]
+) -> float:
+    """0..1: how much of the prompt a piece with these distinct ``stems`` (and this sequence of
+    content stems) takes up.  A prompt word counts when used, or up to EVOKED when its related
+    words are (weighted by their distinctiveness); an anchor counts when used or evoked."""
+    if not vocab.topical:
+        return NEUTRAL_RELEVANCE
+    weights = vocab.weights
+    credit: dict[str, float] = {}
+    anchors = 0
+    forms = vocab.forms
+    full = vocab.full
+    for st in full:
+        rel = vocab.related.get(st)
+        if st in stems or (st in forms and not forms[st].isdisjoint(stems)):
+            # supported by related words, prompt words among them
+            hits = sum(w for r, w in rel.items() if r in stems) if rel else 0.0
+            c = 1.0 if rel is None else 0.5 + 0.5 * min(1.0, hits / SUPPORT_UNITS)
+            evoked = rel is None or hits > 0  # an anchor needs one related word beside it
+        elif rel:
+            # evoked by related words; for credit only those that are not prompt words
+            # (those count for themselves), for an anchor all of them
+            hits = sum(w for r, w in rel.items() if r in stems and r not in full)
+            c = EVOKED * min(1.0, hits / EVOKED_UNITS)
+            found = [w for r, w in rel.items() if r in stems]
+            evoked = vocab.evoke_anchors and len(found) >= 2 and sum(found) >= EVOKED_ANCHOR
+        else:
+            c, evoked = 0.0, False
+        credit[st] = c
+        if evoked and st in vocab.anchors:
+            anchors += 1
+    core_cover = sum(weights[st] * credit[st] for st in vocab.core) / max(vocab.core_total, 0.1)
+    full_cover = sum(weights[st] * c for st, c in credit.items()) / max(vocab.full_total, 0.1)
+    core = vocab.core
+    rw = vocab.related_weights
+    total = 0.0
+    for st in content_stems:
+        if st in core:
+            total += weights[st] * credit[st]
+        elif st in rw:
+            total += RELATED_DENSITY * rw[st]
+    density = total / max(1, len(content_stems))
+    needed = vocab.anchors_needed
+    anchor_factor = 0.35 + 0.65 * min(1.0, anchors / needed) if needed else 1.0
+    return (
+        0.50 * min(1.0, core_cover) + 0.20 * min(1.0, full_cover) + 0.30 * min(1.0, density / 0.08)
+    ) * anchor_factor
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +314,12 @@ class PieceFeatures:
     # --- ideas -----------------------------------------------------------------------------
     relevance: float
     """0..1: how much of the prompt's picture and topic the piece takes up: coverage of the
-    prompt's words (title, text, tags; then the image description) and how dense they are in
-    the piece, each prompt word weighted by how distinctive it is ('lighthouse' counts, 'night'
-    hardly), and scaled down unless the piece uses at least two of the prompt's distinctive
-    words (anchors), so an unrelated piece that shares everyday words stays low."""
+    prompt's words (text, tags, alt text, title at half weight; then the image description),
+    each used or evoked by its related words (content/topics/related.toml), and how dense they
+    are in the piece, each prompt word weighted by how distinctive it is ('lighthouse' counts,
+    'night' hardly), and scaled down unless the piece takes up two of the prompt's distinctive
+    words (anchors), so an unrelated piece that shares everyday words stays low (see
+    :func:`relevance_of`)."""
     development: float
     """0..1: length and the number of distinct ideas against what the time allows at this
     level; only sentences that add a new content word count toward the length.  Rises
@@ -272,12 +423,13 @@ def analyse(req: PieceRequest) -> Analysis:
     """Split and measure a piece (pure, deterministic, capped at text.MAX_CHARS characters)."""
     doc = split_document(req.text)
     vocab = prompt_vocabulary(req.prompt)
+    doc, trimmed = _trim_trailing_echo(doc, vocab)
     padded, injection = _find_padding(doc.sentences, vocab)
     kept = tuple(i for i in range(len(doc.sentences)) if i not in padded)
     kept_sentences = [doc.sentences[i] for i in kept]
     names = _names(doc.sentences)
     notes = tuple(_sentence_notes(i, doc.sentences[i], names, vocab, req.prompt) for i in kept)
-    features = _measure(req, doc, kept_sentences, notes, padded, injection, vocab)
+    features = _measure(req, doc, kept_sentences, notes, padded, injection, vocab, trimmed)
     return Analysis(
         doc=doc,
         kept=kept,
@@ -288,6 +440,43 @@ def analyse(req: PieceRequest) -> Analysis:
 
 
 # --- padding ---------------------------------------------------------------------------------
+
+
+ECHO_WORDS = 6
+"""A sentence this short made only of the prompt's words (and related words), joined by
+nothing but articles and and/or/of ("Lighthouse." "The storm and the waves."), echoes the
+prompt: set aside as padding, so appending prompt words never pays."""
+_ECHO_GLUE = frozenset(word_list("a an the and or of"))
+
+
+_END_PUNCTUATION = (".", "!", "?", "…", ":", ";")
+
+
+def _trim_trailing_echo(doc: Document, vocab: PromptVocabulary) -> tuple[Document, int]:
+    """A piece whose last sentence has no end punctuation and ends in prompt words ("…the
+    end lighthouse storm"): those trailing words are set aside as padding (returned as a
+    count), since a word typed after an unfinished last sentence joins it."""
+    if not doc.sentences:
+        return doc, 0
+    last = doc.sentences[-1]
+    if last.text.rstrip("\"'”’)]").endswith(_END_PUNCTUATION):
+        return doc, 0
+    n = len(last.words)
+    k = n
+    while k > 0 and last.words[k - 1] not in STOPWORDS and stem(last.words[k - 1]) in vocab.echo:
+        k -= 1
+    if k == n or k == 0:  # nothing to trim, or all of it (then the echo rule decides)
+        return doc, 0
+    spans = list(WORD_RE.finditer(last.text))
+    end = last.start + spans[k - 1].end()
+    kept = replace(
+        last,
+        text=doc.text[last.start : end],
+        end=end,
+        words=last.words[:k],
+        raw_words=last.raw_words[:k],
+    )
+    return replace(doc, sentences=(*doc.sentences[:-1], kept)), n - k
 
 
 def _content_stems(words: Sequence[str]) -> frozenset[str]:
@@ -312,6 +501,14 @@ def _find_padding(sentences: Sequence[Sentence], vocab: PromptVocabulary) -> tup
             continue
         if n >= 3 and s.words in seen:
             padded.add(i)
+            continue
+        if (
+            n <= ECHO_WORDS
+            and content
+            and content <= vocab.echo
+            and _ECHO_GLUE.issuperset(w for w in s.words if w in STOPWORDS)
+        ):
+            padded.add(i)  # "Lighthouse." "The storm and the waves." echoes the prompt
             continue
         if n >= 4:
             if any(
@@ -390,6 +587,7 @@ def _measure(
     padded: set[int],
     injection: bool,
     vocab: PromptVocabulary,
+    trimmed: int = 0,
 ) -> PieceFeatures:
     all_words = doc.words
     n_all = len(all_words)
@@ -397,7 +595,7 @@ def _measure(
     unknown = sum(1 for w in all_words if len(w) > 1 and not (i := info(w)).known and i.zipf < 1.5)
     non_space = len("".join(doc.text.split()))
     letters = sum(map(str.isalpha, doc.text))
-    padded_words = sum(len(doc.sentences[i].words) for i in padded)
+    padded_words = trimmed + sum(len(doc.sentences[i].words) for i in padded)
 
     names = _names(kept)
     words: list[str] = []
@@ -445,15 +643,7 @@ def _measure(
     specific += len(NUMBER_RE.findall(kept_text))
 
     # ideas
-    weights = vocab.weights
-    core_cover = sum(weights[st] for st in stem_set & vocab.core) / max(vocab.core_total, 0.1)
-    full_cover = sum(weights[st] for st in stem_set & vocab.full) / max(vocab.full_total, 0.1)
-    core = vocab.core
-    density = sum(weights[st] for st in content_stems if st in core) / n_content
-    anchors = len(stem_set & vocab.anchors)
-    relevance = (
-        0.50 * min(1.0, core_cover) + 0.20 * min(1.0, full_cover) + 0.30 * min(1.0, density / 0.08)
-    ) * (0.35 + 0.65 * min(1.0, anchors / 2))
+    relevance = relevance_of(vocab, stem_set, content_stems)
     expected = WORDS_PER_MINUTE.get(req.level, 30.0) * max(req.seconds_allowed, 15.0) / 60.0
     development = 0.4 * (1 - math.exp(-informative / (1.5 * expected))) + 0.6 * (
         1 - math.exp(-len(stem_set) / (0.6 * expected))

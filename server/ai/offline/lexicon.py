@@ -343,6 +343,16 @@ META_WORDS: frozenset[str] = frozenset(
 """Words any review uses; they say nothing about which piece is being reviewed."""
 
 
+PROMPT_INSTRUCTION_WORDS: frozenset[str] = frozenset(
+    word_list("""write writing written story stories describe description tell imagine imagined
+    picture image photo photograph look happens happen happened next piece paragraph poem essay
+    explain think someone something somebody anything title inspired use using choose prompt
+    task""")
+)
+"""Words of a prompt's instructions ("Write a story about…", "Look at the picture"): they
+say how to write, not what about, so they are not topic words."""
+
+
 class WordInfo(NamedTuple):
     """Everything the scorer asks about one (lower-case) word, computed once per word."""
 

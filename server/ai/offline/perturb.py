@@ -194,3 +194,33 @@ def unrelated_prompt(prompt: Prompt, prompts: list[Prompt]) -> Prompt:
     mine = words(prompt)
     others = sorted((p for p in prompts if p.id != prompt.id), key=lambda p: p.id)
     return min(others, key=lambda p: len(mine & words(p)) / max(1, len(mine | words(p))))
+
+
+def prompt_words(prompt: Prompt) -> tuple[str, ...]:
+    """The prompt's own content words (title, text, tags, alt text and image description),
+    lower case, each once, in order: what a writer could copy from the prompt."""
+    text = " ".join((prompt.title, prompt.text, *prompt.tags, prompt.alt_text))
+    text += " " + prompt.image_description
+    seen: dict[str, None] = {}
+    for raw in WORD_RE.findall(text):
+        w = raw.lower().replace("’", "'")
+        if len(w) > 2 and w not in lexicon.STOPWORDS:
+            seen.setdefault(w, None)
+    return tuple(seen)
+
+
+APPEND_FORMS: tuple[str, ...] = ("sentence", "paragraph", "bare")
+"""How :func:`append_word` adds a word: "Lighthouse." after the last sentence, the same as a
+new paragraph, or the bare lower-case word at the very end."""
+
+
+def append_word(text: str, word: str, form: str) -> str:
+    """The finished piece with one of the prompt's words appended (see APPEND_FORMS)."""
+    body = text.rstrip()
+    if form == "sentence":
+        return f"{body} {word.capitalize()}."
+    if form == "paragraph":
+        return f"{body}\n\n{word.capitalize()}."
+    if form == "bare":
+        return f"{body} {word}"
+    raise ValueError(f"unknown append form {form!r}")

@@ -21,7 +21,7 @@ from server.ai.types import TRAITS, PieceRequest, PieceScore, Trait
 FOCUS_WEIGHT = 1.5
 """Weight of the round's focus trait in the overall score (the others weigh 1)."""
 
-OFF_TOPIC = 0.2
+OFF_TOPIC = 0.3
 """Relevance below which a piece (of 25+ words) is flagged off-topic and its ideas held low."""
 
 PADDING_PENALTY = 4.0

@@ -25,7 +25,7 @@ from server.accounts.store import previous_token_secrets, token_secret
 from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
 from server.ai.content import load_prompts
-from server.api import account, auth, classes, me
+from server.api import account, auth, classes, lobbies, me
 from server.config import Settings
 from server.http import health, protocol, ratelimit
 from server.http.middleware import limits, observe, response_headers
@@ -64,6 +64,7 @@ APIS: list[Api] = [
     account.api,
     me.api,
     classes.api,
+    lobbies.api,
     docs,
     realtime_gateway.api,
     realtime_admin.api,

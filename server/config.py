@@ -170,6 +170,17 @@ class RealtimeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LobbySettings:
+    """Private lobbies (docs/lobbies.md)."""
+
+    members: int = _opt(60, lo=1, hi=1000)
+    open_per_teacher: int = _opt(10, lo=1, hi=1000)
+    writes_per_account_per_minute: int = _opt(60, lo=1, hi=100000)
+    actions_per_minute: int = _opt(60, lo=1, hi=100000)
+    live_view_seconds: float = _opt(2.0, lo=0.01, hi=60)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     match: MatchSettings = field(default_factory=MatchSettings)
@@ -179,6 +190,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
+    lobbies: LobbySettings = field(default_factory=LobbySettings)
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """Return a copy with some keys changed, validated like the file (used by tests)."""

@@ -118,6 +118,11 @@ class Match:
         if not 2 <= len(players) <= min(MAX_SEATS, max(2, config.settings.max_players)):
             raise ValueError(f"a match needs 2..{config.settings.max_players} seats")
         aliases = make_aliases(players, config.seed)
+        for spec, name in zip(config.seats, config.names, strict=False):
+            if name:
+                aliases[spec.player] = name
+        if len(set(aliases.values())) != len(aliases):
+            raise ValueError("seat names must be distinct")
         seats = [
             SeatState(s.player, aliases[s.player], i, s.is_bot, s.mu, s.sigma)
             for i, s in enumerate(config.seats)

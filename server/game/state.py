@@ -51,6 +51,9 @@ class MatchConfig:
     draft_chars: int = LimitSettings().draft_chars
     timings: Timings = field(default_factory=Timings)
     rating: RatingModel = field(default_factory=RatingModel)
+    names: tuple[str, ...] = ()
+    """What the seats are called in the match, by seat (a lobby without anonymity shows
+    names); empty, or an empty string for a seat, keeps the seed's alias."""
 
     @property
     def trait(self) -> Trait:

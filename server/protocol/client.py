@@ -6,6 +6,10 @@ from ``POST /api/v1/auth/...``) and then either queues (``queue.join``,
 sends ``match.ready``, ``draft.edit``, ``review.submit``, ``match.leave``; the lobby's
 teacher may send ``teacher.*``.  ``ping`` works at any time.
 
+A student joins a teacher's private lobby with ``lobby.join`` (the code the teacher
+reads out); the teacher watches it with ``lobby.watch`` and controls it with
+``lobby.kick``, ``lobby.lock``, ``lobby.message`` and ``teacher.*`` (docs/lobbies.md).
+
 Text positions in ``draft.edit`` count Unicode code points (not UTF-16 units, not bytes);
 see ``docs/protocol.md``.  Every ``str`` field follows the text rule of ``server.text``
 (checked by the schema; refused with ``bad_value``).
@@ -25,6 +29,9 @@ REVIEW_CHARS = 2000
 MAX_OPS = 512
 MAX_SEQ = 2**31 - 1
 MAX_POS = 10_000_000  # above any configurable draft_chars
+LOBBY_CODE_CHARS = 32  # a typed code: 6 symbols plus the spaces and dashes people add
+LOBBY_MESSAGE_CHARS = 500  # a teacher's message to the lobby
+ID_CHARS = 64  # a lobby or player id (a uuid is 36)
 
 Mode = Literal["ranked", "practice"]
 
@@ -162,3 +169,54 @@ class TeacherExtend(Message):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TeacherStart(Message):
     """Start the match from the lobby without waiting for everyone to be ready."""
+
+
+@client_message("lobby.join")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LobbyJoin(Message):
+    """Join a private lobby with its code (case, spaces and dashes do not matter)."""
+
+    code: str = spec(min_len=1, max_len=LOBBY_CODE_CHARS)
+
+
+@client_message("lobby.leave")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LobbyLeave(Message):
+    """Leave the lobby this player is in (a running match seat is kept)."""
+
+
+@client_message("lobby.watch")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LobbyWatch(Message):
+    """The lobby's teacher (or an admin) watches it: roster, rounds, drafts, flags."""
+
+    lobby_id: str = spec(min_len=1, max_len=ID_CHARS)
+
+
+@client_message("lobby.kick")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LobbyKick(Message):
+    """Remove a student from the watched lobby; ``ban`` keeps them out for good."""
+
+    player_id: str = spec(min_len=1, max_len=ID_CHARS)
+    ban: bool = False
+
+
+@client_message("lobby.lock")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LobbyLock(Message):
+    """Lock the watched lobby (no more joins), or unlock it with ``locked: false``."""
+
+    locked: bool = True
+
+
+@client_message("lobby.message")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LobbyMessage(Message):
+    """A short message from the teacher to everyone in the watched lobby."""
+
+    text: str = spec(min_len=1, max_len=LOBBY_MESSAGE_CHARS)
+
+    def check(self, limits: LimitSettings) -> None:
+        if not self.text.strip():
+            raise ProtocolError(ErrorCode.BAD_VALUE, "d.text: must not be blank", path="d.text")

@@ -40,6 +40,19 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"  # e.g. teacher controls from a player
     UNAVAILABLE = "unavailable"  # the node is draining or the queue is down
     INTERNAL = "internal_error"
+    # Private lobbies (server/lobbies; docs/lobbies.md).
+    BAD_CODE = "bad_code"  # a typed lobby code that cannot be one (look-alike letters…)
+    LOBBY_NOT_FOUND = "lobby_not_found"  # no open lobby with this code or id
+    LOBBY_CLOSED = "lobby_closed"  # the lobby was closed by its teacher
+    LOBBY_ELSEWHERE = "lobby_elsewhere"  # the lobby is hosted by another node
+    LOBBY_LOCKED = "lobby_locked"  # the teacher locked the lobby: no more joins
+    LOBBY_FULL = "lobby_full"  # limits.lobby_members reached
+    NOT_IN_CLASS = "not_in_class"  # the lobby is for a class the player is not in
+    LOBBY_BANNED = "lobby_banned"  # the teacher removed this player for good
+    NOT_A_MEMBER = "not_a_member"  # kicking someone not in the lobby, leaving none
+    NOT_WATCHING = "not_watching"  # a lobby control from a socket that watches no lobby
+    CANNOT_SPLIT = "cannot_split"  # the roster cannot be split into parties
+    TOO_MANY_ACTIONS = "too_many_actions"  # over limits.lobby_actions_per_minute
 
 
 class RefusalCode(StrEnum):

@@ -84,6 +84,7 @@ class Connection:
         self.node_url = node_url
         self.session_token: SessionToken | None = None
         self.runner: MatchRunner | None = None
+        self.watching: str | None = None  # the lobby whose teacher's view this socket gets
         self.bad_frames = 0  # refused frames in a row
         self.reading = False  # the reader task is handling a frame (see the module docstring)
         self.log = structlog.get_logger("quill.ws").bind(conn_id=self.id, player_id=player)

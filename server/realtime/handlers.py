@@ -9,7 +9,9 @@ exception leaves a handler, and nobody else's match is touched.
 The match messages (``match.ready``, ``draft.edit``, ``review.submit``,
 ``match.leave``, ``teacher.*``) become engine inputs through
 ``server.game.MESSAGE_INPUTS`` and go to the match's inbox; everything else is the
-gateway's own business.
+gateway's own business.  ``lobby.*`` and ``teacher.*`` go to the node's lobbies
+(``server.lobbies.host``): ``teacher.*`` act on the lobby the socket watches, for every
+match of its round.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ async def session_resume(hub: Hub, conn: Connection, inbound: Inbound) -> None:
     await hub.sessions.save(token, session)
     hub.bind(conn, token)
     conn.send_event(welcome(hub, conn, session.match_id))
+    hub.lobbies.resumed(conn)
     if runner is not None:
         conn.runner = runner
         await _join(conn, runner, inbound.id)
@@ -176,9 +179,59 @@ async def match_input(hub: Hub, conn: Connection, inbound: Inbound) -> None:
     runner.submit(conn, build(conn.player, inbound.msg, inbound.id), inbound.id)
 
 
+def _ack(conn: Connection, inbound: Inbound) -> None:
+    conn.send_event(ev.Ack(id=inbound.id))
+
+
 async def teacher_control(hub: Hub, conn: Connection, inbound: Inbound) -> None:
-    """Teacher controls belong to private lobbies, which no match on this node is yet."""
-    raise ProtocolError(ErrorCode.FORBIDDEN, "only the lobby's teacher may do this")
+    """``teacher.*``: for every match of the round of the lobby this socket watches."""
+    msg = inbound.msg
+    if isinstance(msg, msgs.TeacherStart):
+        await hub.lobbies.start(conn)
+    elif isinstance(msg, msgs.TeacherExtend):
+        hub.lobbies.control(conn, "extend", float(msg.seconds))
+    else:
+        hub.lobbies.control(conn, "pause" if isinstance(msg, msgs.TeacherPause) else "resume")
+    _ack(conn, inbound)
+
+
+async def lobby_join(hub: Hub, conn: Connection, inbound: Inbound) -> None:
+    """Join a lobby by its code; answered with ``lobby.state``."""
+    msg = inbound.msg
+    assert isinstance(msg, msgs.LobbyJoin)
+    await hub.lobbies.join(conn, msg.code)
+
+
+async def lobby_leave(hub: Hub, conn: Connection, inbound: Inbound) -> None:
+    await hub.lobbies.leave(conn)
+
+
+async def lobby_watch(hub: Hub, conn: Connection, inbound: Inbound) -> None:
+    """The teacher's view: ``lobby.roster`` now, then every change."""
+    msg = inbound.msg
+    assert isinstance(msg, msgs.LobbyWatch)
+    await hub.lobbies.watch(conn, msg.lobby_id)
+
+
+async def lobby_kick(hub: Hub, conn: Connection, inbound: Inbound) -> None:
+    msg = inbound.msg
+    assert isinstance(msg, msgs.LobbyKick)
+    await hub.lobbies.kick(conn, msg.player_id, msg.ban)
+    _ack(conn, inbound)
+
+
+async def lobby_lock(hub: Hub, conn: Connection, inbound: Inbound) -> None:
+    msg = inbound.msg
+    assert isinstance(msg, msgs.LobbyLock)
+    await hub.lobbies.lock(conn, msg.locked)
+    _ack(conn, inbound)
+
+
+async def lobby_message(hub: Hub, conn: Connection, inbound: Inbound) -> None:
+    msg = inbound.msg
+    assert isinstance(msg, msgs.LobbyMessage)
+    await hub.lobbies.message(conn, msg.text)
+    _ack(conn, inbound)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -196,6 +249,12 @@ HANDLERS: dict[str, Handler] = {
     "teacher.pause": teacher_control,
     "teacher.resume": teacher_control,
     "teacher.extend": teacher_control,
+    "lobby.join": lobby_join,
+    "lobby.leave": lobby_leave,
+    "lobby.watch": lobby_watch,
+    "lobby.kick": lobby_kick,
+    "lobby.lock": lobby_lock,
+    "lobby.message": lobby_message,
 }
 """Wire type → handler, for every client message (checked at import)."""
 

@@ -44,7 +44,7 @@ from redis.asyncio.connection import Connection as RedisConnection
 
 from server.ai.build import offline_engines
 from server.ai.content import load_prompts
-from server.ai.types import Engines, Prompt
+from server.ai.types import Engines, Prompt, Trait
 from server.api.session import (
     REVOCATIONS,
     Revocation,
@@ -52,9 +52,10 @@ from server.api.session import (
     revoked_key,
     revoked_user_key,
 )
-from server.config import Settings
+from server.config import MatchSettings, Settings
 from server.errors import QuillError
 from server.game import Match, MatchConfig, SeatSpec, replay
+from server.lobbies.host import LobbyHost
 from server.matchqueue import keys as mmkeys
 from server.matchqueue import queue as mmqueue
 from server.matchqueue.messages import Assignment, BotRequest, MatchFound, QueueTicket
@@ -71,7 +72,7 @@ from server.realtime.connection import (
     Connection,
 )
 from server.realtime.metrics import RealtimeMetrics
-from server.realtime.runner import MatchRunner
+from server.realtime.runner import MatchObserver, MatchRunner
 from server.realtime.sessions import SessionStore
 from server.realtime.store import MatchStore
 from server.realtime.tuning import Tuning
@@ -155,6 +156,7 @@ class Hub:
         self._revocations: asyncio.Task[None] | None = None
         self._recent: dict[str, float] = {}  # "sid:<sid>" / "user:<id>" → heard at (loop time)
         self._recent_order: deque[tuple[float, str]] = deque()
+        self.lobbies = LobbyHost(self)  # private lobbies (server/lobbies)
 
     # --- start -----------------------------------------------------------------------
 
@@ -227,8 +229,17 @@ class Hub:
         seed: int | None = None,
         match_id: MatchId | None = None,
         seat_tokens: Mapping[PlayerId, str] | None = None,
+        prompt: Prompt | None = None,
+        match_settings: MatchSettings | None = None,
+        focus: Trait | None = None,
+        names: Sequence[str] = (),
+        observer: MatchObserver | None = None,
     ) -> CreatedMatch:
         """Start a match on this node; returns a seat token per human.
+
+        A private lobby also passes its own ``prompt`` (instead of ``prompt_id``),
+        ``match_settings`` (instead of ``[match]``), ``focus``, the seats' ``names``
+        when the lobby is not anonymous, and its live view as the ``observer``.
 
         Raises ``ValueError`` for a bad party and :class:`Unavailable` while draining.
         The match is durable (listed for this node, first records in Redis) on return.
@@ -245,8 +256,11 @@ class Hub:
         # (an assignment and a quick play at once) must see the seat taken.
         for p in humans:
             self.seated[p] = match_id
+        extra = _Extra(prompt, match_settings, focus, tuple(names), observer)
         try:
-            return await self._create(humans, bots, ranked, prompt_id, seed, match_id, seat_tokens)
+            return await self._create(
+                humans, bots, ranked, prompt_id, seed, match_id, seat_tokens, extra
+            )
         except BaseException:
             for p in humans:
                 if self.seated.get(p) == match_id and match_id not in self.runners:
@@ -262,9 +276,14 @@ class Hub:
         seed: int | None,
         match_id: MatchId,
         seat_tokens: Mapping[PlayerId, str] | None,
+        extra: _Extra | None = None,
     ) -> CreatedMatch:
+        extra = extra or _Extra()
         seed = secrets.randbits(31) if seed is None else seed
-        prompt = self.prompts[prompt_id or random.Random(seed).choice(sorted(self.prompts))]
+        prompt = (
+            extra.prompt
+            or self.prompts[prompt_id or random.Random(seed).choice(sorted(self.prompts))]
+        )
         players = [*humans, *(PlayerId(f"bot:{n}") for n in range(1, bots + 1))]
         ratings = await ratings_for(self.pool, players)
         config = MatchConfig(
@@ -274,8 +293,10 @@ class Hub:
             seed=seed,
             ranked=ranked,
             level=prompt.level,
-            settings=self.settings.match,
+            settings=extra.match_settings or self.settings.match,
             draft_chars=self.settings.limits.draft_chars,
+            focus=extra.focus,
+            names=extra.names,
         )
         match, effects = Match.create(config, self.clock.now(), self.fallback)
         given = seat_tokens or {}
@@ -285,6 +306,7 @@ class Hub:
         bot_tokens = {"seat_" + secrets.token_urlsafe(16): p for p in remote}
         await self.store.register(config.match_id, {**tokens, **bot_tokens}, remote)
         runner = MatchRunner(self, match, flushed=0, effects=effects, remote_bots=frozenset(remote))
+        runner.observer = extra.observer
         self._host(runner)
         try:
             await runner.prime()
@@ -536,6 +558,7 @@ class Hub:
     async def remove(self, conn: Connection) -> None:
         """The socket is gone: leave its match seat (kept) and let the session expire."""
         self.connections.discard(conn)
+        self.lobbies.gone(conn)
         self.metrics.connections.set(len(self.connections))
         mine = self.by_player.get(conn.player, [])
         if conn in mine:
@@ -676,11 +699,23 @@ class Hub:
     async def close(self) -> None:
         """Last step (cleanup_ctx exit): make sure everything above has stopped."""
         await self.shutdown()
+        await self.lobbies.close()
         for task in (self._refresher, self._revocations):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+@dataclass(frozen=True, slots=True)
+class _Extra:
+    """What a private lobby adds to a match it creates (see :meth:`Hub.create_match`)."""
+
+    prompt: Prompt | None = None
+    match_settings: MatchSettings | None = None
+    focus: Trait | None = None
+    names: tuple[str, ...] = ()
+    observer: MatchObserver | None = None
 
 
 class _Channel(PubSub):

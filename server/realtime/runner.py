@@ -21,7 +21,12 @@ up as a gap and the engine asks for a snapshot); joins wait up to
 producers are other tasks, never this one.
 
 A refused input (``InvalidTransition``) is answered with an ``error`` to its socket and
-changes nothing.  Any other exception from the engine is a bug that may have left the
+changes nothing.
+
+A match may have an **observer** (:class:`MatchObserver`; a private lobby's live view,
+``server.lobbies.live``): it is called after every tick and for every ``FlagTeacher``,
+reads the match, and never changes it; its failures are logged, never the match's.
+Teacher controls reach the match as :class:`FromTeacher` items (:meth:`MatchRunner.control`).  Any other exception from the engine is a bug that may have left the
 match half-changed: it is logged and the match is aborted.
 """
 
@@ -33,7 +38,7 @@ import contextvars
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import structlog
 
@@ -119,6 +124,13 @@ class FromAI:
 
 
 @dataclass(slots=True)
+class FromTeacher:
+    """A lobby teacher's control (start, pause, resume, extend) for this match."""
+
+    input: Input
+
+
+@dataclass(slots=True)
 class Stop:
     """Shutdown: write a checkpoint and stop (the match resumes when the node is back)."""
 
@@ -128,8 +140,18 @@ class Wake:
     """The engine's next deadline has come (put by the runner's own timer)."""
 
 
-Item = FromClient | Join | Part | FromBot | FromAI | Stop | Wake
+Item = FromClient | Join | Part | FromBot | FromAI | FromTeacher | Stop | Wake
 Target = Connection | PlayerId | None  # None: every attached seat
+
+
+class MatchObserver(Protocol):
+    """Watches a match from outside (a lobby's live view): reads, never writes."""
+
+    def after_tick(self, runner: MatchRunner, now: float) -> None:
+        """A tick's records are durable and its events sent."""
+
+    def flagged(self, runner: MatchRunner, flag: FlagTeacher) -> None:
+        """Moderation wants a person to look at a text of this match."""
 
 
 class MatchRunner:
@@ -167,6 +189,7 @@ class MatchRunner:
         self._timer_for: float | None = None  # the wake time the timer is set for
         self._carry(effects or [])
         self.remote_bots = remote_bots  # bot seats the bot pool plays over WebSockets
+        self.observer: MatchObserver | None = None
         for index, seat in enumerate(match.state.seats):
             if seat.is_bot and seat.player not in remote_bots:
                 self.bots[seat.player] = BotSeat(
@@ -273,6 +296,16 @@ class MatchRunner:
     async def from_bot(self, player: PlayerId, event: Input) -> None:
         await self.inbox.put(FromBot(player, event))
 
+    def control(self, event: Input) -> None:
+        """A lobby teacher's control; raises ``unavailable`` when the inbox is full."""
+        try:
+            self.inbox.put_nowait(FromTeacher(event))
+        except asyncio.QueueFull:
+            self.hub.metrics.inbox_full.inc()
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, "the match is busy; send it again", retry_after_ms=250
+            ) from None
+
     # --- the loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -371,6 +404,11 @@ class MatchRunner:
                 self._carry(self.match.handle(item.input, now))
             except InvalidTransition as exc:  # late or duplicate: nothing to do
                 self.log.debug("input_ignored", code=exc.code, message=exc.message)
+        elif isinstance(item, FromTeacher):
+            try:
+                self._carry(self.match.handle(item.input, now))
+            except InvalidTransition as exc:  # the phase moved on since the teacher asked
+                self.log.info("teacher_control_refused", code=exc.code, message=exc.message)
         elif isinstance(item, Stop):
             self._stopping = True
         # Wake: nothing to hand over; the loop steps the engine when its deadline came
@@ -454,6 +492,11 @@ class MatchRunner:
         later, self._later = self._later, []
         for eff in later:
             self._start(eff)
+        if self.observer is not None:
+            try:
+                self.observer.after_tick(self, now)
+            except Exception:
+                self.log.exception("match_observer_failed")
 
     def _deliver(self, now: float) -> None:
         out, self._out = self._out, []
@@ -483,6 +526,11 @@ class MatchRunner:
             self.log.warning(
                 "moderation_flag", player_id=eff.player, key=eff.key, reasons=eff.reasons
             )
+            if self.observer is not None:
+                try:
+                    self.observer.flagged(self, eff)
+                except Exception:
+                    self.log.exception("match_observer_failed")
         elif isinstance(eff, MatchFinished):
             if self._saving is None:
                 self._saving = asyncio.create_task(

@@ -51,6 +51,12 @@ VALID: dict[str, dict[str, Any]] = {
     "teacher.resume": {},
     "teacher.extend": {"seconds": 60},
     "teacher.start": {},
+    "lobby.join": {"code": "k7m qxp"},
+    "lobby.leave": {},
+    "lobby.watch": {"lobby_id": "5b0c6a1e-3f0d-4a52-9a7e-2f1d9c4b8e11"},
+    "lobby.kick": {"player_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "ban": True},
+    "lobby.lock": {"locked": False},
+    "lobby.message": {"text": "Five minutes left!"},
 }
 
 
@@ -196,6 +202,18 @@ ERRORS = [
     ),
     ('{"t":"teacher.extend","d":{"seconds":0}}', ErrorCode.OUT_OF_RANGE, "d.seconds"),
     ('{"t":"teacher.extend","d":{"seconds":null}}', ErrorCode.BAD_FIELD_TYPE, "d.seconds"),
+    ('{"t":"lobby.join","d":{}}', ErrorCode.MISSING_FIELD, "d.code"),
+    ('{"t":"lobby.join","d":{"code":""}}', ErrorCode.OUT_OF_RANGE, "d.code"),
+    ('{"t":"lobby.join","d":{"code":7}}', ErrorCode.BAD_FIELD_TYPE, "d.code"),
+    (
+        '{"t":"lobby.watch","d":{"lobby_id":"' + "x" * 65 + '"}}',
+        ErrorCode.OUT_OF_RANGE,
+        "d.lobby_id",
+    ),
+    ('{"t":"lobby.kick","d":{"player_id":"p","ban":"yes"}}', ErrorCode.BAD_FIELD_TYPE, "d.ban"),
+    ('{"t":"lobby.lock","d":{"locked":1}}', ErrorCode.BAD_FIELD_TYPE, "d.locked"),
+    ('{"t":"lobby.message","d":{"text":"  \\n "}}', ErrorCode.BAD_VALUE, "d.text"),
+    ('{"t":"lobby.message","d":{"text":"' + "x" * 501 + '"}}', ErrorCode.OUT_OF_RANGE, "d.text"),
     ('{"t":"ping","d":{"client_time":1e400}}', ErrorCode.BAD_JSON, None),
 ]
 

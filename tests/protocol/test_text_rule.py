@@ -73,6 +73,10 @@ def test_the_tables_cover_every_string_field() -> None:
         ("review.submit", "d.assignment_id"),
         ("review.submit", "d.strength"),
         ("review.submit", "d.suggestion"),
+        ("lobby.join", "d.code"),
+        ("lobby.watch", "d.lobby_id"),
+        ("lobby.kick", "d.player_id"),
+        ("lobby.message", "d.text"),
     }
     assert {(k, wire_path(p)) for k, p in LITERAL_FIELDS} == {("queue.join", "d.mode")}
 

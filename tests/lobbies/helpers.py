@@ -1,0 +1,157 @@
+"""A class, its students signed in with their codes, and a lobby — all over real HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from server.config import Settings
+from tests.classes.helpers import call, new_class, ok, register
+from tests.conftest import Node
+from tests.realtime.client import Client
+from tests.realtime.helpers import FAST
+from tests.realtime.players import Player
+
+FAST_LOBBY: dict[str, Any] = {
+    "lobby_seconds": FAST["lobby_seconds"],
+    "write_seconds": 2.0,
+    "feedback_seconds": FAST["feedback_seconds"],
+    "results_seconds": FAST["results_seconds"],
+    "bots": False,
+}
+"""Round rules with short phases: the tests pause the clock where timing would matter."""
+
+NAMES = [
+    "Maria Lopez",
+    "Ali Hassan",
+    "Zoe Ng",
+    "Tom Baker",
+    "Ana Silva",
+    "Ben Okafor",
+    "Chen Wei",
+    "Dara Kelly",
+    "Eli Cohen",
+    "Fatima Khan",
+    "Gus Moreau",
+    "Hana Sato",
+    "Ivan Petrov",
+    "Jade Wong",
+    "Kofi Mensah",
+    "Lena Fischer",
+]
+
+
+def lobby_settings(settings: Settings) -> Settings:
+    return settings.replace(
+        match={"grace_seconds": FAST["grace_seconds"], "reconnect_grace_seconds": 60.0},
+        lobbies={"live_view_seconds": 0.2, "actions_per_minute": 6000},
+    )
+
+
+@dataclass
+class Teacher:
+    id: str
+    token: str
+    name: str
+
+
+@dataclass
+class Classroom:
+    teacher: Teacher
+    class_id: str
+    students: list[Player]
+
+
+async def teacher(node: Node) -> Teacher:
+    body = await register(node, "teacher")
+    return Teacher(body["user"]["id"], body["access_token"], body["user"]["display_name"])
+
+
+async def classroom(node: Node, size: int, who: Teacher | None = None) -> Classroom:
+    """A teacher (new unless given), a class of ``size`` students imported from a CSV
+    roster, each signed in with username and code (not yet connected)."""
+    who = who or await teacher(node)
+    klass = await new_class(node, who.token)
+    csv = "name\n" + "\n".join(NAMES[:size]) + "\n"
+    resp = await call(
+        node, "POST", f"/api/v1/classes/{klass['id']}/students/import", who.token, {"csv": csv}
+    )
+    report = await ok(resp)
+    assert not report["rejected"], report["rejected"]
+    students = []
+    for row in report["students"]:
+        resp = await node.post(
+            "/api/v1/auth/student", {"username": row["username"], "code": row["code"]}
+        )
+        tokens = await ok(resp)
+        students.append(Player(row["name"], tokens["user"]["id"], tokens["access_token"], node.url))
+    return Classroom(who, klass["id"], students)
+
+
+async def open_lobby(
+    node: Node, token: str, class_id: str | None, **settings: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"settings": {**FAST_LOBBY, **settings}}
+    if class_id is not None:
+        body["class_id"] = class_id
+    resp = await call(node, "POST", "/api/v1/lobbies", token, body)
+    lobby: dict[str, Any] = await ok(resp, 201)
+    return lobby
+
+
+async def watch(node: Node, token: str, lobby_id: str) -> Client:
+    client = await Client.session(node.url, token, name="teacher")
+    await client.send("lobby.watch", {"lobby_id": lobby_id})
+    await client.wait("lobby.roster")
+    return client
+
+
+async def join(player: Player, code: str) -> dict[str, Any]:
+    if player.client is None:
+        await player.connect()
+    mark = len(player.c.events)
+    await player.c.send("lobby.join", {"code": code})
+    state = await player.c.wait("lobby.state", start=mark)
+    data: dict[str, Any] = state["d"]
+    return data
+
+
+async def say(player: Player, text: str) -> None:
+    """Append ``text`` to the player's draft in one edit and wait for the ack."""
+    player.seq += 1
+    ops = [{"pos": len(player.text), "insert": text}]
+    ref = await player.c.send("draft.edit", {"seq": player.seq, "ops": ops})
+    player.text += text
+    await player.c.ack(ref)
+    player.acked_text = player.text
+
+
+async def answer(client: Client, ref: int) -> dict[str, Any]:
+    """The ``ack`` or ``error`` event answering envelope ``ref``."""
+
+    def found() -> dict[str, Any] | None:
+        for event in client.events:
+            if event["t"] == "ack" and event["d"]["id"] == ref:
+                return event
+            if event["t"] == "error" and event["d"]["ref"] == ref:
+                return event
+        return None
+
+    await client.until(lambda: found() is not None)
+    event = found()
+    assert event is not None, f"no answer to {ref}"
+    return event
+
+
+async def refused(client: Client, t: str, d: Any, code: str) -> dict[str, Any]:
+    """Send a message and check it is refused with ``code``; the error's ``d``."""
+    event = await answer(client, await client.send(t, d))
+    assert event["t"] == "error", event
+    assert event["d"]["code"] == code, event["d"]
+    data: dict[str, Any] = event["d"]
+    return data
+
+
+async def acked(client: Client, t: str, d: Any = None) -> None:
+    event = await answer(client, await client.send(t, d))
+    assert event["t"] == "ack", event

@@ -45,8 +45,7 @@ from server.lobbies import store
 from server.lobbies.live import LiveView
 from server.lobbies.parties import CannotSplit, Rated, form_parties
 from server.lobbies.rules import LobbyRules
-from server.protocol import ErrorCode, Message, ProtocolError, TokenBucket
-from server.protocol import events as ev
+from server.protocol import ErrorCode, Message, ProtocolError, TokenBucket, lobby_events
 from server.protocol.errors import RefusalCode
 from server.realtime.connection import Connection
 from server.storage.matches import ratings_for
@@ -99,10 +98,10 @@ class Lobby:
     seats: dict[PlayerId, tuple[MatchId, str]] = field(default_factory=dict)  # → seat token
     playing: bool = False
     prompt_id: str = ""
-    parties: tuple[ev.PartyView, ...] = ()
+    parties: tuple[lobby_events.PartyView, ...] = ()
     skipped: tuple[str, ...] = ()
     watchers: set[Connection] = field(default_factory=set)
-    flags: list[ev.LobbyFlag] = field(default_factory=list)
+    flags: list[lobby_events.LobbyFlag] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     live: LiveView | None = None
 
@@ -114,11 +113,11 @@ class Lobby:
             conn.send_event(event)
 
     @property
-    def status(self) -> ev.LobbyStatus:
+    def status(self) -> lobby_events.LobbyStatus:
         return "closed" if self.closed else ("playing" if self.playing else "open")
 
-    def view(self) -> ev.LobbyView:
-        return ev.LobbyView(
+    def view(self) -> lobby_events.LobbyView:
+        return lobby_events.LobbyView(
             lobby_id=self.id,
             name=self.name,
             code=codes.show(self.code),
@@ -459,7 +458,7 @@ class LobbyHost:
     async def message(self, conn: Connection, text: str) -> None:
         lobby = self.watched(conn)
         self._act(lobby)
-        notice = ev.LobbyNotice(lobby_id=lobby.id, teacher=lobby.teacher_name, text=text)
+        notice = lobby_events.LobbyNotice(lobby_id=lobby.id, teacher=lobby.teacher_name, text=text)
         for player in lobby.members:
             for sock in self._sockets(player):
                 sock.send_event(notice)
@@ -549,7 +548,7 @@ class LobbyHost:
         lobby.round, lobby.playing, lobby.prompt_id = round_no, True, prompt.id
         lobby.matches, lobby.over = {}, set()
         settings = rules.match_settings(hub.settings.match)
-        views: list[ev.PartyView] = []
+        views: list[lobby_events.PartyView] = []
         records: list[store.PartyRecord] = []
         seats: dict[PlayerId, tuple[MatchId, str]] = {}
         for index, party in enumerate(parties, start=1):
@@ -580,11 +579,13 @@ class LobbyHost:
                 {} if runner is None else {s.player: s.alias for s in runner.match.state.seats}
             )
             views.append(
-                ev.PartyView(
+                lobby_events.PartyView(
                     party=index,
                     match_id=match_id,
                     players=tuple(
-                        ev.PartyPlayer(player_id=p, name=lobby.name_of(p), alias=aliases.get(p, ""))
+                        lobby_events.PartyPlayer(
+                            player_id=p, name=lobby.name_of(p), alias=aliases.get(p, "")
+                        )
                         for p in party.players
                     ),
                     bots=party.bots,
@@ -603,7 +604,7 @@ class LobbyHost:
         lobby.parties, lobby.skipped = tuple(views), tuple(skipped)
         log.info("lobby_round_started", lobby_id=lobby.id, round=round_no, matches=len(views))
         for player, (match_id, token) in seats.items():
-            seat = ev.LobbySeat(
+            seat = lobby_events.LobbySeat(
                 lobby_id=lobby.id,
                 round=round_no,
                 match_id=match_id,
@@ -651,8 +652,8 @@ class LobbyHost:
         socks = self._sockets(player)
         return socks[0].node_url if socks else ""
 
-    def _state(self, lobby: Lobby, you: str) -> ev.LobbyState:
-        return ev.LobbyState(
+    def _state(self, lobby: Lobby, you: str) -> lobby_events.LobbyState:
+        return lobby_events.LobbyState(
             lobby=lobby.view(),
             teacher=lobby.teacher_name,
             you=you,  # type: ignore[arg-type]
@@ -669,7 +670,7 @@ class LobbyHost:
         if placed is None or placed.match_id in lobby.over or player not in lobby.seats:
             return
         match_id, token = lobby.seats[player]
-        seat = ev.LobbySeat(
+        seat = lobby_events.LobbySeat(
             lobby_id=lobby.id,
             round=lobby.round,
             match_id=match_id,
@@ -685,10 +686,10 @@ class LobbyHost:
             for sock in self._sockets(player):
                 sock.send_event(event)
 
-    def _member_view(self, lobby: Lobby, player: PlayerId) -> ev.MemberView:
+    def _member_view(self, lobby: Lobby, player: PlayerId) -> lobby_events.MemberView:
         member = lobby.members.get(player)
         placed = lobby.seat_of(player)
-        return ev.MemberView(
+        return lobby_events.MemberView(
             player_id=player,
             name=lobby.name_of(player),
             username=None if member is None else member.username,
@@ -696,22 +697,24 @@ class LobbyHost:
             match_id=None if placed is None or placed.match_id in lobby.over else placed.match_id,
         )
 
-    def _member_event(self, lobby: Lobby, player: PlayerId, change: str) -> ev.LobbyMember:
-        return ev.LobbyMember(
+    def _member_event(
+        self, lobby: Lobby, player: PlayerId, change: str
+    ) -> lobby_events.LobbyMember:
+        return lobby_events.LobbyMember(
             lobby_id=lobby.id,
             change=change,  # type: ignore[arg-type]
             member=self._member_view(lobby, player),
             members=len(lobby.members),
         )
 
-    def _roster(self, lobby: Lobby) -> ev.LobbyRoster:
+    def _roster(self, lobby: Lobby) -> lobby_events.LobbyRoster:
         members = sorted(lobby.members, key=lambda p: (lobby.name_of(p).casefold(), p))
-        return ev.LobbyRoster(
+        return lobby_events.LobbyRoster(
             lobby=lobby.view(), members=tuple(self._member_view(lobby, p) for p in members)
         )
 
-    def _round_event(self, lobby: Lobby) -> ev.LobbyRound:
-        return ev.LobbyRound(
+    def _round_event(self, lobby: Lobby) -> lobby_events.LobbyRound:
+        return lobby_events.LobbyRound(
             lobby_id=lobby.id,
             round=lobby.round,
             status="playing" if lobby.playing else "ended",

@@ -24,7 +24,7 @@ from server.game import FlagTeacher, Phase
 from server.game.draft import is_empty, word_count
 from server.game.state import SeatState
 from server.game.views import clock
-from server.protocol import events as ev
+from server.protocol import lobby_events
 from server.types import PlayerId
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class LiveView:
             return
         m = runner.match
         seat = m.seats.get(flag.player)
-        event = ev.LobbyFlag(
+        event = lobby_events.LobbyFlag(
             lobby_id=self.lobby.id,
             round=placed.round,
             party=placed.party,
@@ -89,9 +89,11 @@ class LiveView:
 
     # --- what the teacher is sent --------------------------------------------------------
 
-    def snapshot(self, runner: MatchRunner, now: float) -> list[ev.LobbyMatch | ev.LobbyWriter]:
+    def snapshot(
+        self, runner: MatchRunner, now: float
+    ) -> list[lobby_events.LobbyMatch | lobby_events.LobbyWriter]:
         """Everything about one match as it is now (a teacher started watching)."""
-        out: list[ev.LobbyMatch | ev.LobbyWriter] = []
+        out: list[lobby_events.LobbyMatch | lobby_events.LobbyWriter] = []
         placed = self.lobby.matches.get(runner.match_id)
         if placed is None:
             return out
@@ -108,13 +110,13 @@ class LiveView:
 
     def _match_event(
         self, runner: MatchRunner, now: float
-    ) -> tuple[ev.LobbyMatch, tuple[object, ...]]:
+    ) -> tuple[lobby_events.LobbyMatch, tuple[object, ...]]:
         s = runner.match.state
         placed = self.lobby.matches[runner.match_id]
         deadline, remaining = clock(s, now)
         sig = (s.phase, s.deadline, s.paused_at is not None)
         return (
-            ev.LobbyMatch(
+            lobby_events.LobbyMatch(
                 lobby_id=self.lobby.id,
                 round=placed.round,
                 party=placed.party,
@@ -135,7 +137,7 @@ class LiveView:
 
     def _writer(
         self, runner: MatchRunner, seat: SeatState
-    ) -> tuple[ev.LobbyWriter, tuple[object, ...]]:
+    ) -> tuple[lobby_events.LobbyWriter, tuple[object, ...]]:
         m = runner.match
         s = m.state
         placed = self.lobby.matches[runner.match_id]
@@ -143,7 +145,7 @@ class LiveView:
         done = sum(1 for a in mine if a.submitted)
         submitted = any(p.writer == seat.player and not p.empty for p in s.pieces)
         draft = seat.draft
-        event = ev.LobbyWriter(
+        event = lobby_events.LobbyWriter(
             lobby_id=self.lobby.id,
             round=placed.round,
             party=placed.party,

@@ -14,7 +14,7 @@ Modules:
 The full reference with examples is ``docs/protocol.md``.
 """
 
-from server.protocol import client, events
+from server.protocol import client, events, lobby_events
 from server.protocol.codec import (
     SUBPROTOCOLS,
     Codec,
@@ -52,6 +52,7 @@ __all__ = [
     "encode_event",
     "error_event",
     "events",
+    "lobby_events",
     "parse_protocol_header",
     "to_plain",
 ]

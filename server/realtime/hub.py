@@ -156,6 +156,7 @@ class Hub:
         self._revocations: asyncio.Task[None] | None = None
         self._recent: dict[str, float] = {}  # "sid:<sid>" / "user:<id>" → heard at (loop time)
         self._recent_order: deque[tuple[float, str]] = deque()
+        self._revoked_at: dict[PlayerId, int] = {}  # account → Unix second of its revocation
         self.lobbies = LobbyHost(self)  # private lobbies (server/lobbies)
 
     # --- start -----------------------------------------------------------------------
@@ -538,7 +539,13 @@ class Hub:
         self.metrics.connections.set(len(self.connections))
         mine = self.by_player.setdefault(conn.player, [])
         mine.append(conn)
-        if self._heard(f"sid:{conn.auth_session}") or self._heard(f"user:{conn.player}"):
+        # A revoked account refuses only tokens issued before its revocation (the rule of
+        # server.api.session.revocation_holds): a student signing in with the new code a
+        # teacher just gave them is not turned away for the next minute.
+        user_revoked = self._heard(f"user:{conn.player}")
+        if self._heard(f"sid:{conn.auth_session}") or (
+            user_revoked and conn.auth_issued_at <= self._revoked_at.get(conn.player, 0)
+        ):
             conn.close(POLICY, SESSION_REVOKED)
             return
         if conn.role == "bot":
@@ -590,6 +597,7 @@ class Hub:
         targets: list[Connection] = []
         if revocation.user_id is not None:
             self._remember(f"user:{revocation.user_id}", now)
+            self._revoked_at[PlayerId(revocation.user_id)] = int(time.time())
             targets += self.by_player.get(PlayerId(revocation.user_id), [])
         if revocation.session_id is not None:
             self._remember(f"sid:{revocation.session_id}", now)
@@ -609,6 +617,8 @@ class Hub:
             at, old = self._recent_order.popleft()
             if self._recent.get(old) == at:
                 del self._recent[old]
+                if old.startswith("user:"):
+                    self._revoked_at.pop(PlayerId(old[5:]), None)
 
     def _heard(self, key: str) -> bool:
         at = self._recent.get(key)

@@ -5,6 +5,7 @@ PostgreSQL and Redis; the REST call goes to node A, the sockets live on node B."
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,11 +13,14 @@ from typing import Any
 import asyncpg
 import msgpack
 from redis.asyncio import Redis
+from websockets.exceptions import ConnectionClosed
 
-from server.api.session import revoked_key
+from server.accounts.tokens import AccessClaims
+from server.api.session import Revocation, revoked_key
 from server.app import openapi_document
 from server.config import Settings
-from server.http.state import REALTIME
+from server.http.state import REALTIME, SIGNER
+from server.types import UserId
 from tests.conftest import Node
 from tests.realtime.client import WAIT, Client
 from tests.realtime.helpers import FAST, PASSWORD, Http, fetch, http_for, running_node
@@ -402,3 +406,32 @@ def test_the_routes_declare_every_status() -> None:
     disable = paths["/api/v1/admin/users/{user_id}/disable"]["post"]
     assert set(disable["responses"]) >= {"200", "401", "403", "404", "409"}
     assert disable["parameters"][0]["name"] == "user_id"
+
+
+async def test_a_sign_in_after_an_account_revocation_is_not_refused(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    """The node remembers an account's revocation for a while (for sockets opened by a
+    token from before it that Redis has not caught up with); a token issued after it —
+    a student signing in with the new code their teacher just gave them — gets in."""
+    async with running_node(settings, database, redis_url) as node:
+        user = await http_for(node).register()
+        node.app[REALTIME].revoke(Revocation("code_reset", user_id=user.id))
+        now = int(time.time())
+
+        def token(issued_at: int) -> str:
+            claims = AccessClaims(
+                UserId(user.id), "player", False, str(uuid.uuid4()), issued_at, now + 900
+            )
+            return node.app[SIGNER].issue(claims)
+
+        try:  # closed at once: usually before the welcome arrives
+            before = await Client.session(node.url, token(now - 1))
+            closed = await before.wait_closed(WAIT)
+        except ConnectionClosed as exc:
+            assert exc.rcvd is not None
+            closed = (exc.rcvd.code, exc.rcvd.reason)
+        assert closed == REVOKED
+        after = await Client.session(node.url, token(now + 1))
+        await alive(after)
+        await after.close()

@@ -25,10 +25,11 @@ from server.accounts.store import previous_token_secrets, token_secret
 from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
 from server.ai.content import load_prompts
-from server.api import account, auth, classes, lobbies, me
+from server.api import account, auth, classes, images, lobbies, lobby_results, me
+from server.api import replays as replays_api
 from server.config import Settings
 from server.http import health, protocol, ratelimit
-from server.http.middleware import limits, observe, response_headers
+from server.http.middleware import OWN_BODY_LIMIT, limits, observe, response_headers
 from server.http.openapi import Api
 from server.http.state import (
     ENDPOINTS,
@@ -65,6 +66,9 @@ APIS: list[Api] = [
     me.api,
     classes.api,
     lobbies.api,
+    images.api,
+    lobby_results.api,
+    replays_api.api,
     docs,
     realtime_gateway.api,
     realtime_admin.api,
@@ -85,7 +89,10 @@ async def openapi(request: web.Request) -> web.Response:
 
 def openapi_document() -> dict[str, object]:
     merged = Api([op for api in APIS for op in api.operations])
-    return merged.document(__version__)
+    document = merged.document(__version__)
+    images.describe(document)  # the upload's body is an image file, not JSON
+    replays_api.describe(document)  # the replay is JSON or MessagePack
+    return document
 
 
 async def _postgres(app: web.Application) -> AsyncIterator[None]:
@@ -171,6 +178,9 @@ def create_app(
         version=__version__,
     )
     app[METRICS] = metrics or Registry()
+    app[OWN_BODY_LIMIT] = frozenset({images.UPLOAD_PATH})  # lobbies.image_max_bytes
+    app[images.SLOTS] = asyncio.Semaphore(images.DECODERS)
+    replays_api.install(app)  # the replay service, its cache and spectator clock
     app.on_response_prepare.append(response_headers)
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)

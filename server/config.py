@@ -178,6 +178,22 @@ class LobbySettings:
     writes_per_account_per_minute: int = _opt(60, lo=1, hi=100000)
     actions_per_minute: int = _opt(60, lo=1, hi=100000)
     live_view_seconds: float = _opt(2.0, lo=0.01, hi=60)
+    image_max_bytes: int = _opt(5 * 1024 * 1024, lo=64 * 1024, hi=64 * 1024 * 1024)
+    image_max_side: int = _opt(4096, lo=64, hi=16384)
+    image_max_pixels: int = _opt(16_777_216, lo=4096, hi=89_000_000)
+    image_display_px: int = _opt(1600, lo=64, hi=4096)
+    images_per_teacher: int = _opt(200, lo=1, hi=100000)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySettings:
+    """Replays (docs/replays.md)."""
+
+    keyframe_seconds: float = _opt(10.0, lo=1, hi=600)
+    max_response_bytes: int = _opt(8 * 1024 * 1024, lo=65536, hi=1 << 30)
+    cache_megabytes: int = _opt(64, lo=0, hi=65536)
+    build_concurrency: int = _opt(2, lo=1, hi=64)
+    reads_per_account_per_minute: int = _opt(120, lo=1, hi=100000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +207,7 @@ class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     lobbies: LobbySettings = field(default_factory=LobbySettings)
+    replays: ReplaySettings = field(default_factory=ReplaySettings)
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """Return a copy with some keys changed, validated like the file (used by tests)."""

@@ -10,7 +10,10 @@ Everything a player's browser loads comes from here (nothing from another origin
 - ``/sw.js`` is the service worker, served from the root so that it may control every
   screen; its cache name and file list are filled in from the files it caches;
 - ``/prompts/{name}`` is a prompt's SVG, only for images named in
-  ``content/prompts/prompts.toml``, with a sandboxing Content-Security-Policy.
+  ``content/prompts/prompts.toml``, with a sandboxing Content-Security-Policy; or a
+  teacher's uploaded image, ``<id>.webp`` (``server/uploads``, from PostgreSQL), served
+  with ``nosniff``, a CSP that allows nothing and a year's ``immutable`` cache: the
+  bytes under an id never change.
 
 Files are read once per process and answered with a strong ``ETag`` and
 ``Cache-Control: no-cache`` (the browser revalidates; an unchanged file costs a 304), so a
@@ -33,13 +36,26 @@ from aiohttp import web
 from server.ai.content import load_prompts, load_rubrics, prompt_image_path
 from server.errors import NotFound
 from server.http.openapi import Api, Handler
+from server.http.state import PG
+from server.uploads import store as image_store
 
 api = Api()
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 """The client's files (``index.html``, ``sw.js``, ``style.css``, ``js/``, ``screens/``…)."""
 
-SCREENS = ("/", "/play", "/match", "/me", "/me/matches/{match_id}")
+SCREENS = (
+    "/",
+    "/play",
+    "/match",
+    "/me",
+    "/me/matches/{match_id}",
+    "/join",
+    "/teach",
+    "/teach/classes/{class_id}",
+    "/teach/new-lobby",
+    "/teach/lobbies/{lobby_id}",
+)
 """Paths the client routes itself; each answers ``index.html``.  Later screens add theirs."""
 
 CSP = "; ".join(
@@ -60,6 +76,9 @@ CSP = "; ".join(
 )
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 """Prompt images opened on their own: no script, no requests, a sandboxed document."""
+UPLOAD_CSP = "default-src 'none'; sandbox"
+"""A teacher's uploaded image (a WebP re-encoded by us) needs nothing at all."""
+UPLOAD_CACHE = "public, max-age=31536000, immutable"
 
 SECURITY_HEADERS: Mapping[str, str] = {
     "X-Content-Type-Options": "nosniff",
@@ -236,12 +255,29 @@ async def app_folder_file(request: web.Request) -> web.Response:
 @api.route(
     "GET",
     "/prompts/{name}",
-    summary="A prompt's image (SVG), for the prompts listed in content/prompts/prompts.toml",
+    summary="A prompt's image: an SVG of content/prompts/prompts.toml, or a teacher's "
+    "uploaded image (<id>.webp; the unguessable id is the permission)",
     tag="web",
-    responses={200: ("image/svg+xml", None), 404: ("no such prompt image", None)},
+    responses={
+        200: ("image/svg+xml, or image/webp for an uploaded image", None),
+        304: ("the browser holds this version (If-None-Match)", None),
+        404: ("no such prompt image", None),
+    },
 )
 async def prompt_image(request: web.Request) -> web.Response:
-    asset = prompt_images().get(request.match_info["name"])
+    name = request.match_info["name"]
+    asset = prompt_images().get(name)
+    if asset is None and image_store.FILE_NAME.match(name):
+        found = await image_store.by_file_name(request.app[PG], name)
+        if found is not None:
+            info, body = found
+            asset = Asset(
+                body,
+                info.content_type,
+                f'"{info.sha256}"',
+                csp=UPLOAD_CSP,
+                cache_control=UPLOAD_CACHE,
+            )
     if asset is None:
         raise NotFound("no such prompt image")
     return answer(request, asset)

@@ -15,6 +15,7 @@ if it did not exist (like classes).  Opening a lobby as a player or student is 4
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -22,6 +23,7 @@ from aiohttp import web
 
 from server.accounts import store as accounts
 from server.api.classes import _caller, _manages
+from server.api.images import owned_image
 from server.classes import roster
 from server.classes import store as cstore
 from server.errors import Conflict, Forbidden, NotFound
@@ -62,13 +64,19 @@ _PROMPT: Schema = {
     "type": "object",
     "required": ["kind"],
     "description": "random (default), pack (id), level (level), or custom (title, text, "
-    "image_description, level); image upload is not available yet",
+    "image_id, image_description, level); image_id: an image you uploaded "
+    "(POST /api/v1/prompt-images), image_description its alt text (then required)",
     "properties": {
         "kind": {"type": "string", "enum": ["random", "pack", "level", "custom"]},
         "id": {"type": "string", "description": "kind pack: a prompt id of the pack"},
         "level": {"type": "string", "enum": list(LEVELS)},
         "title": text_schema("kind custom: one line", maxLength=TITLE_CHARS),
         "text": text_schema("kind custom: the prompt", maxLength=TEXT_CHARS),
+        "image_id": {
+            "type": ["string", "null"],
+            "format": "uuid",
+            "description": "kind custom: an image you uploaded (POST /api/v1/prompt-images)",
+        },
         "image_description": text_schema("kind custom: alt text", maxLength=ALT_CHARS),
     },
 }
@@ -270,6 +278,19 @@ def _name(f: Fields, *, required: bool) -> str | None:
     return name
 
 
+async def _with_image(
+    request: web.Request, rules: LobbyRules, current: LobbyRules, owners: set[str]
+) -> LobbyRules:
+    """``rules`` with its custom prompt's image file name, once the image is found to be
+    one of ``owners``' (404 ``image_not_found`` otherwise); unchanged rules as they are."""
+    choice = rules.prompt
+    if not choice.image_id or choice == current.prompt:
+        return rules
+    found = await owned_image(request, choice.image_id, owners)
+    prompt = dataclasses.replace(choice, image=found.file_name)
+    return dataclasses.replace(rules, prompt=prompt)
+
+
 def _rules(f: Fields, request: web.Request, current: LobbyRules) -> LobbyRules:
     settings = request.app[SETTINGS]
     rules, problems = parse_rules(
@@ -294,7 +315,11 @@ def _rules(f: Fields, request: web.Request, current: LobbyRules) -> LobbyRules:
     responses={
         201: ("the new lobby, with its join code", _LOBBY),
         403: ("not a teacher (not_a_teacher), or a bot token", None),
-        404: ("class_id names no class of yours (class_not_found)", None),
+        404: (
+            "class_id names no class of yours (class_not_found), or the prompt's image_id "
+            "no image of yours (image_not_found)",
+            None,
+        ),
         409: ("lobbies.open_per_teacher lobbies are open (too_many_lobbies)", None),
         429: _WRITE_LIMITED,
     },
@@ -321,6 +346,8 @@ async def create_lobby(request: web.Request) -> web.Response:
         klass = await cstore.class_by_id(pg, class_id)
         if klass is None or not _manages(caller, klass):
             raise NotFound("no such class", code="class_not_found")
+    defaults = LobbyRules.defaults(settings.match, bots=settings.bots.enabled)
+    rules = await _with_image(request, rules, defaults, {caller.id})
     limit = settings.lobbies.open_per_teacher
     if await store.count_open(pg, caller.id) >= limit:
         raise Conflict(
@@ -409,7 +436,11 @@ async def get_lobby(request: web.Request) -> web.Response:
     request=_PATCH,
     responses={
         200: ("the lobby", _LOBBY),
-        404: _NOT_FOUND,
+        404: (
+            "no such lobby among those you may see (lobby_not_found), or the prompt's "
+            "image_id names no image of the lobby's teacher or yours (image_not_found)",
+            None,
+        ),
         409: ("a round is playing (lobby_playing), or the lobby is closed (lobby_closed)", None),
         429: _WRITE_LIMITED,
     },
@@ -428,6 +459,7 @@ async def update_lobby(request: web.Request) -> web.Response:
         raise Conflict(
             "a round is playing: change the rules once it has ended", code="lobby_playing"
         )
+    rules = await _with_image(request, rules, lobby.rules, {lobby.teacher_id, caller.id})
     pg = request.app[PG]
     await store.update_lobby(pg, lobby.id, name=name, rules=rules)
     await _audit(request, "lobby.update", caller, lobby.id, fields=sorted(f.body))

@@ -3,7 +3,9 @@
 Only matches in which the caller held a seat are ever listed or shown; anybody else's
 match answers 404 as if it did not exist.  What a past match shows is what the player saw
 at its end (``match.results`` and ``match.report`` in docs/protocol.md) plus the piece
-they wrote, so the browser draws it with the same results screen.
+they wrote, so the browser draws it with the same results screen.  A score a teacher
+overrode (server/storage/overrides.py) is shown as overridden, with the AI's original;
+the teacher's reason stays with the teacher and the audit log.
 
 Listing is newest first, paginated with an opaque ``cursor`` (``next_cursor`` of the page
 before; ``null`` on the last page).
@@ -73,6 +75,7 @@ _SUMMARY: Schema = {
         "score": {"type": "number"},
         "words": {"type": "integer"},
         "rating": _RATING,
+        "overridden": {"type": "boolean", "description": "a teacher overrode your score"},
     },
 }
 _PAGE: Schema = {
@@ -92,8 +95,17 @@ _DETAIL: Schema = {
         "finished_at": {"type": "string", "format": "date-time"},
         "you": {"type": "string"},
         "text": {"type": "string"},
-        "results": {"type": "object", "description": "as the match.results event"},
-        "report": {"type": ["object", "null"], "description": "as the match.report event"},
+        "results": {
+            "type": "object",
+            "description": "as the match.results event; each ranking entry also says "
+            "overridden (a teacher overrode that piece's score)",
+        },
+        "report": {
+            "type": ["object", "null"],
+            "description": "as the match.report event, plus override: null, or {at, ai: "
+            "{overall, traits}} when a teacher overrode your score (the scores shown are the "
+            "teacher's; ai is what the AI gave)",
+        },
     },
 }
 _HISTORY: Schema = {
@@ -205,7 +217,9 @@ async def my_matches(request: web.Request) -> web.Response:
         "s.alias, s.rank, s.score, s.player_id, sub.words, "
         "(SELECT count(*) FROM seats x WHERE x.match_id = m.id AND x.rank IS NOT NULL) "
         "AS players, "
-        "rh.mu_before, rh.sigma_before, rh.mu_after, rh.sigma_after "
+        "rh.mu_before, rh.sigma_before, rh.mu_after, rh.sigma_after, "
+        "EXISTS (SELECT 1 FROM score_overrides o WHERE o.match_id = s.match_id "
+        "AND o.player_id = s.player_id) AS overridden "
         "FROM seats s JOIN matches m ON m.id = s.match_id "
         "LEFT JOIN submissions sub ON sub.match_id = s.match_id AND sub.player_id = s.player_id "
         "LEFT JOIN rating_history rh ON rh.match_id = s.match_id AND rh.player_id = s.player_id "
@@ -231,6 +245,7 @@ async def my_matches(request: web.Request) -> web.Response:
             "score": round(r["score"], 4),
             "words": r["words"] or 0,
             "rating": _rating(r),
+            "overridden": r["overridden"],
         }
         for r in rows[:limit]
     ]
@@ -274,11 +289,13 @@ async def _detail(
     seats = await conn.fetch(
         "SELECT s.*, sub.words, sub.empty, sub.text, "
         "ps.overall, ps.rationale, ps.suggestions, ps.flags, ps.provisional AS ps_provisional, "
-        "rh.mu_before, rh.sigma_before, rh.mu_after, rh.sigma_after "
+        "rh.mu_before, rh.sigma_before, rh.mu_after, rh.sigma_after, "
+        "o.updated_at AS overridden_at, o.ai_overall, o.ai_traits "
         "FROM seats s "
         "LEFT JOIN submissions sub ON sub.match_id = s.match_id AND sub.player_id = s.player_id "
         "LEFT JOIN piece_scores ps ON ps.match_id = s.match_id AND ps.player_id = s.player_id "
         "LEFT JOIN rating_history rh ON rh.match_id = s.match_id AND rh.player_id = s.player_id "
+        "LEFT JOIN score_overrides o ON o.match_id = s.match_id AND o.player_id = s.player_id "
         "WHERE s.match_id = $1 ORDER BY s.rank NULLS LAST, s.alias",
         match_id,
     )
@@ -305,6 +322,7 @@ async def _detail(
             "left": s["left_match"],
             "provisional": bool(s["ps_provisional"]) or s["player_id"] in provisional_reviewers,
             "rating": _rating(s),
+            "overridden": s["overridden_at"] is not None,
         }
         for s in seats
         if s["rank"] is not None
@@ -342,6 +360,12 @@ async def _detail(
                 if r["reviewer_id"] == me
             ],
             "flags": sorted(own["flags"] or []),
+            "override": None
+            if own["overridden_at"] is None
+            else {
+                "at": _iso(own["overridden_at"]),
+                "ai": {"overall": own["ai_overall"], "traits": _json_dict(own["ai_traits"])},
+            },
         }
     prompt = load_prompts().get(match["prompt_id"])
     return {
@@ -377,6 +401,12 @@ def _json_list(value: Any) -> list[Any]:
     if isinstance(value, str):
         value = orjson.loads(value)
     return value if isinstance(value, list) else []
+
+
+def _json_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        value = orjson.loads(value)
+    return value if isinstance(value, dict) else {}
 
 
 def _reasons(judged: Any) -> list[str]:

@@ -25,6 +25,10 @@ from server.http.state import METRICS, REDIS, REQUEST_ID, SETTINGS
 log = structlog.get_logger("quill.http")
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SLOW_REQUEST_SECONDS = 1.0  # a request this slow is logged at info level
+OWN_BODY_LIMIT: web.AppKey[frozenset[str]] = web.AppKey("own_body_limit")
+"""Routes (canonical paths) that bound their bodies themselves, early and with their own
+error (an image upload may be larger than ``limits.max_body_bytes``): :func:`limits`
+leaves their size to them."""
 
 
 def client_ip(request: web.Request) -> str:
@@ -135,7 +139,8 @@ async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse an oversized body before reading it; rate-limit the REST API per client IP."""
     settings = request.app[SETTINGS]
     length = request.content_length
-    if length is not None and length > settings.limits.max_body_bytes:
+    own = _route_name(request) in request.app.get(OWN_BODY_LIMIT, frozenset())
+    if length is not None and length > settings.limits.max_body_bytes and not own:
         raise PayloadTooLarge(
             f"the request body is {length} bytes; the limit is {settings.limits.max_body_bytes}",
             details={"max_bytes": settings.limits.max_body_bytes},

@@ -9,10 +9,13 @@ The prompt is one of (``settings.prompt``):
 - ``{"kind": "random"}`` — a prompt of the pack, a new one every round (the default);
 - ``{"kind": "pack", "id": "lighthouse-storm"}`` — that prompt of the pack;
 - ``{"kind": "level", "level": "middle"}`` — a prompt of that level, new every round;
-- ``{"kind": "custom", "title": …, "text": …, "image_description": …, "level": …}`` — the
-  teacher's own words.  Image upload is not built yet: its extension point is
-  :attr:`PromptChoice.image` (a file name the upload would store, served like the
-  pack's images) — nothing sets it today, and a body that sends ``image`` is refused.
+- ``{"kind": "custom", "title": …, "text": …, "image_id": …, "image_description": …,
+  "level": …}`` — the teacher's own words, maybe with an image they uploaded
+  (``POST /api/v1/prompt-images``).  ``image_id`` is checked here for its form only (a
+  uuid; ``image_description``, the alt text, is then required); that the image exists
+  and is the teacher's is checked by the REST handler, which then fills in
+  :attr:`PromptChoice.image`, the file name the round's prompt carries and
+  ``/prompts/{image}`` serves.  A body that sends ``image`` itself is refused.
 
 Every round of one lobby plays one prompt in all its parties, so the class can compare.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -59,8 +63,9 @@ class PromptChoice:
     level: Level = "middle"  # kinds "level" and "custom"
     title: str = ""  # kind "custom"
     text: str = ""
-    image_description: str = ""
-    image: str = ""  # extension point: an uploaded image's file name (not built yet)
+    image_description: str = ""  # the image's alt text (required with an image)
+    image_id: str = ""  # kind "custom": an uploaded image (server/uploads), or none
+    image: str = ""  # its file name, "<image_id>.webp", set once the upload was found
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,14 +249,18 @@ def _prompt(raw: Any, prompts: Mapping[str, Prompt], bad: Any) -> PromptChoice |
         "random": {"kind"},
         "pack": {"kind", "id"},
         "level": {"kind", "level"},
-        "custom": {"kind", "title", "text", "image_description", "level"},
+        "custom": {"kind", "title", "text", "image_id", "image_description", "level"},
     }
     if not isinstance(kind, str) or kind not in allowed:
         bad("prompt.kind", "must be random, pack, level or custom")
         return None
     for key in raw:
         if key not in allowed[kind]:
-            extra = " (image upload is not available yet)" if key == "image" else ""
+            extra = (
+                " (send image_id: the id of an image from POST /api/v1/prompt-images)"
+                if key == "image"
+                else ""
+            )
             bad(f"prompt.{key}", f"is not a field of a {kind} prompt{extra}")
     level = raw.get("level", "middle")
     if kind in ("level", "custom") and level not in LEVELS:
@@ -271,8 +280,29 @@ def _prompt(raw: Any, prompts: Mapping[str, Prompt], bad: Any) -> PromptChoice |
     if kind == "custom":
         title = _text(raw, "title", TITLE_CHARS, 1, bad)
         text = _text(raw, "text", TEXT_CHARS, 1, bad)
+        image_id = _image_id(raw.get("image_id"), bad)
         alt = _text(raw, "image_description", ALT_CHARS, 0, bad)
+        if image_id and not alt:
+            bad("prompt.image_description", "is required with an image: its alt text")
         return PromptChoice(
-            kind="custom", level=level, title=title, text=text, image_description=alt
+            kind="custom",
+            level=level,
+            title=title,
+            text=text,
+            image_description=alt,
+            image_id=image_id,
         )
     return PromptChoice()
+
+
+def _image_id(raw: Any, bad: Any) -> str:
+    """The uploaded image's id in its canonical form, "" for none (absent or null)."""
+    if raw is None or raw == "":
+        return ""
+    try:
+        if not isinstance(raw, str):
+            raise ValueError
+        return str(uuid.UUID(raw))
+    except ValueError:
+        bad("prompt.image_id", "must be the id (uuid) of an image you uploaded, or null")
+        return ""

@@ -6,7 +6,8 @@ scores them again with the configured scorer and, when the answer is not itself 
 fallback, replaces the stored trait scores and overall (``rescored_at`` is set; a match
 none of whose pieces is provisional any more stops being provisional).  Rankings and
 ratings were settled when the match ended and are not changed: the new scores feed the
-player's portfolio and progress.  A node whose engine is Claude runs it periodically.
+player's portfolio and progress.  A piece a teacher overrode (``score_overrides``) is
+left as the teacher set it.  A node whose engine is Claude runs it periodically.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ async def rescore_provisional(
         "SELECT ps.match_id, ps.player_id, s.text, m.prompt_id, m.focus "
         "FROM piece_scores ps JOIN submissions s USING (match_id, player_id) "
         "JOIN matches m ON m.id = ps.match_id "
-        "WHERE ps.provisional AND NOT s.empty ORDER BY m.finished_at LIMIT $1",
+        "WHERE ps.provisional AND NOT s.empty AND NOT EXISTS (SELECT 1 FROM score_overrides o "
+        "WHERE o.match_id = ps.match_id AND o.player_id = ps.player_id) "
+        "ORDER BY m.finished_at LIMIT $1",
         limit,
     )
     replaced = 0

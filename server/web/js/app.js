@@ -7,8 +7,28 @@ import { Home } from "../screens/home.js";
 import { Play } from "../screens/play.js";
 import { Match } from "../screens/match.js";
 import { Me, PastMatch } from "../screens/me.js";
+import { Join } from "../screens/join.js";
+import { Teach } from "../screens/teach.js";
+import { ClassPage } from "../screens/class.js";
+import { NewLobby } from "../screens/newlobby.js";
+import { Hosting } from "../screens/hosting.js";
+import { SafetyAlerts } from "../screens/live.js";
+import { isTeacher } from "./rest.js";
 
-const TITLES = { home: "Welcome", play: "Play", match: "Match", me: "Me", past: "Past match", notfound: "Not found" };
+const TITLES = {
+  home: "Welcome",
+  play: "Play",
+  match: "Match",
+  me: "Me",
+  past: "Past match",
+  join: "Class lobby",
+  teach: "Teach",
+  class: "Class",
+  newlobby: "New lobby",
+  hosting: "Lobby",
+  notfound: "Not found",
+};
+const TEACH_ROUTES = new Set(["teach", "class", "newlobby", "hosting"]);
 const PHASE_TITLES = { lobby: "Lobby", write: "Write", feedback: "Feedback", scoring: "Scoring", results: "Results", closed: "Results" };
 
 function focusKey(state) {
@@ -76,6 +96,21 @@ export function App({ state, game, rest }) {
     case "past":
       screen = html`<${PastMatch} state=${state} rest=${rest} matchId=${route.params[0]} />`;
       break;
+    case "join":
+      screen = html`<${Join} state=${state} game=${game} />`;
+      break;
+    case "teach":
+      screen = html`<${Teach} state=${state} rest=${rest} game=${game} />`;
+      break;
+    case "class":
+      screen = html`<${ClassPage} state=${state} rest=${rest} game=${game} classId=${route.params[0]} />`;
+      break;
+    case "newlobby":
+      screen = html`<${NewLobby} state=${state} rest=${rest} game=${game} />`;
+      break;
+    case "hosting":
+      screen = html`<${Hosting} state=${state} rest=${rest} game=${game} lobbyId=${route.params[0]} />`;
+      break;
     default:
       screen = html`<div class="card"><h1 tabindex="-1">Not found</h1><p>There is no page here.</p><a href="/">Home</a></div>`;
   }
@@ -91,6 +126,9 @@ export function App({ state, game, rest }) {
             <ul>
               <li><a href="/play" aria-current=${route.name === "play" ? "page" : undefined}>Play</a></li>
               <li><a href="/me" aria-current=${route.name === "me" || route.name === "past" ? "page" : undefined}>Me</a></li>
+              ${isTeacher(user)
+                ? html`<li><a href="/teach" aria-current=${TEACH_ROUTES.has(route.name) ? "page" : undefined}>Teach</a></li>`
+                : null}
             </ul>
           </nav>
           <div class="account">
@@ -101,6 +139,7 @@ export function App({ state, game, rest }) {
     </header>
     <${NetBanner} net=${state.net} match=${match} game=${game} />
     ${inMatch ? html`<div class="net-banner"><p>You are in a match.</p><a class="button small" href="/match">Return to match</a></div>` : null}
+    <${SafetyAlerts} watch=${state.watch} game=${game} route=${route} />
     <main id="main" ref=${mainRef} tabindex="-1">
       <${Notice} notice=${state.notice} onClose=${() => game.clearNotice()} />
       ${screen}

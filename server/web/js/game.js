@@ -5,6 +5,7 @@
 import { GameSocket, DraftSync, defaultUrl } from "./protocol.js";
 import { local } from "./store.js";
 import { wordCount } from "./textops.js";
+import { Lobbies } from "./lobbies.js";
 
 const FINAL = new Set(["results", "closed"]);
 const THRESHOLDS = [60, 30, 10];
@@ -47,6 +48,7 @@ export class Game {
     this.draft = new DraftSync(this.socket, {
       onChange: (d) => this.store.set({ draft: { ...d, words: wordCount(d.text) } }),
     });
+    this.lobbies = new Lobbies(this);
     this._lastAnnounced = null;
     this._clock = setInterval(() => this._tick(), 250);
     this._restore();
@@ -140,6 +142,7 @@ export class Game {
   }
 
   _welcomed(welcome) {
+    this.lobbies.welcomed();
     const m = this.match;
     const seat = local.get("seat");
     if (welcome.match_id) return; // the server re-attaches the seat: match.state follows
@@ -186,6 +189,7 @@ export class Game {
   _event(e) {
     const d = e.d || {};
     const m = this.match;
+    if (e.t.startsWith("lobby.")) return this.lobbies.event(e);
     switch (e.t) {
       case "queue.status":
         return this._queueStatus(d);
@@ -535,6 +539,12 @@ export class Game {
       this._setMatch(null);
       this.draft.reset(null);
     }
+    const lobby = this.store.get().lobby;
+    if (lobby && lobby.you === "in") {
+      this.router.go("/join"); // back to the class lobby for the next round
+      this.announce("Back in the lobby. Wait for your teacher to start the next round.");
+      return;
+    }
     this.router.go("/play");
     this.announce("Choose your next match.");
   }
@@ -567,6 +577,7 @@ export class Game {
     this.socket.stop();
     for (const key of local.keys()) if (key !== "auth") local.remove(key);
     this.draft.reset(null);
+    this.lobbies.forget();
     this.store.set({ match: null, queue: null, pending: null, reviews: {}, user: null, notice: null });
     this.router.go("/", { replace: true });
   }

@@ -6,6 +6,7 @@ import { Rest } from "./rest.js";
 import { Game } from "./game.js";
 import { createRouter } from "./router.js";
 import { App } from "./app.js";
+import { isTeacher } from "./rest.js";
 
 const store = createStore({
   route: { name: "home", path: "/", params: [] },
@@ -21,6 +22,8 @@ const store = createStore({
   readySending: false,
   limits: null,
   announcement: null,
+  lobby: null, // a student's class lobby (lobby.state + the teacher's notices)
+  watch: null, // the lobby a teacher watches (roster, round, live view, flags)
 });
 
 let game = null;
@@ -32,11 +35,13 @@ const rest = new Rest({
 });
 
 const SIGNED_OUT_OK = new Set(["home", "notfound"]);
+const TEACHERS_ONLY = new Set(["teach", "class", "newlobby", "hosting"]);
 
 function guard(route) {
   if (!rest.signedIn && !SIGNED_OUT_OK.has(route.name)) return "/";
   if (rest.signedIn && route.name === "home") return store.get().match ? "/match" : "/play";
   if (route.name === "match" && !store.get().match) return "/play";
+  if (TEACHERS_ONLY.has(route.name) && !isTeacher(rest.user)) return "/play";
   return null;
 }
 
@@ -69,7 +74,7 @@ store.subscribe(() => {
   queued = true;
   queueMicrotask(draw);
 });
-router.go(location.pathname, { replace: true });
+router.go(location.pathname + location.search, { replace: true });
 draw();
 if (rest.signedIn) game.start();
 

@@ -19,10 +19,23 @@ const ANSWERED_BY = {
   "match.quickplay": ["queue.status"],
   "session.resume": ["welcome"],
   ping: ["pong"],
+  "lobby.join": ["lobby.state"],
+  "lobby.leave": ["lobby.state"],
+  "lobby.watch": ["lobby.roster"],
 };
 
 /** Messages the server acknowledges with `ack` (docs/protocol.md). */
-const ACKED = new Set(["draft.edit", "review.submit"]);
+const ACKED = new Set([
+  "draft.edit",
+  "review.submit",
+  "lobby.kick",
+  "lobby.lock",
+  "lobby.message",
+  "teacher.start",
+  "teacher.pause",
+  "teacher.resume",
+  "teacher.extend",
+]);
 
 /** Messages that are resent after a reconnect while unanswered (others are dropped). */
 const RESEND = new Set(["match.join", "match.ready", "review.submit", "queue.join", "queue.leave"]);

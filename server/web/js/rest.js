@@ -116,8 +116,8 @@ export class Rest {
     return this._refreshing;
   }
 
-  async _fetch(method, path, { body, token } = {}) {
-    const headers = { Accept: "application/json" };
+  async _fetch(method, path, { body, token, blob = false } = {}) {
+    const headers = { Accept: blob ? "text/html" : "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers.Authorization = `Bearer ${token}`;
     let resp;
@@ -133,6 +133,7 @@ export class Rest {
       throw new ApiError(0, { error: { code: "network", message: "No connection to the server." } });
     }
     if (resp.status === 204) return null;
+    if (blob && resp.ok) return resp.blob();
     let data = null;
     try {
       data = await resp.json();
@@ -144,14 +145,14 @@ export class Rest {
   }
 
   /** An authenticated call; refreshes and retries once on 401 token_expired. */
-  async call(method, path, body) {
+  async call(method, path, body, { blob = false } = {}) {
     const token = await this.accessToken();
     try {
-      return await this._fetch(method, path, { body, token });
+      return await this._fetch(method, path, { body, token, blob });
     } catch (err) {
       if (err.status === 401 && err.code === "token_expired") {
         await this.refresh();
-        return this._fetch(method, path, { body, token: this.auth.access_token });
+        return this._fetch(method, path, { body, token: this.auth.access_token, blob });
       }
       if (err.status === 401 && ["session_revoked", "invalid_token"].includes(err.code)) {
         this._forget();
@@ -182,6 +183,12 @@ export class Rest {
   /** A guest becomes an account with a handle; same user id, history kept. */
   async upgrade(handle, password) {
     this._store(await this.call("POST", "/api/v1/auth/upgrade", { handle, password }));
+    return this.user;
+  }
+
+  /** A student of a class: the username and sign-in code on their card. */
+  async studentLogin(username, code) {
+    this._store(await this._fetch("POST", "/api/v1/auth/student", { body: { username, code } }));
     return this.user;
   }
 
@@ -218,6 +225,95 @@ export class Rest {
   myRatings() {
     return this.call("GET", "/api/v1/me/ratings");
   }
+
+  // --- classes (docs/classes.md) ------------------------------------------------------
+
+  classes() {
+    return this.call("GET", "/api/v1/classes");
+  }
+
+  createClass(body) {
+    return this.call("POST", "/api/v1/classes", body);
+  }
+
+  updateClass(classId, patch) {
+    return this.call("PATCH", `/api/v1/classes/${enc(classId)}`, patch);
+  }
+
+  roster(classId) {
+    return this.call("GET", `/api/v1/classes/${enc(classId)}/students`);
+  }
+
+  addStudent(classId, body) {
+    return this.call("POST", `/api/v1/classes/${enc(classId)}/students`, body);
+  }
+
+  importStudents(classId, csv, dryRun) {
+    return this.call("POST", `/api/v1/classes/${enc(classId)}/students/import`, { csv, dry_run: dryRun });
+  }
+
+  updateStudent(classId, studentId, patch) {
+    return this.call("PATCH", `/api/v1/classes/${enc(classId)}/students/${enc(studentId)}`, patch);
+  }
+
+  removeStudent(classId, studentId) {
+    return this.call("DELETE", `/api/v1/classes/${enc(classId)}/students/${enc(studentId)}`);
+  }
+
+  resetCode(classId, studentId) {
+    return this.call("POST", `/api/v1/classes/${enc(classId)}/students/${enc(studentId)}/code`);
+  }
+
+  /** The server's printable sign-in cards (roster.html) for a sheet, as a Blob. */
+  rosterSheet(classId, sheet) {
+    return this.call("POST", `/api/v1/classes/${enc(classId)}/roster.html`, sheet, { blob: true });
+  }
+
+  // --- lobbies (docs/lobbies.md) ------------------------------------------------------
+
+  lobbies() {
+    return this.call("GET", "/api/v1/lobbies");
+  }
+
+  createLobby(body) {
+    return this.call("POST", "/api/v1/lobbies", body);
+  }
+
+  lobby(lobbyId) {
+    return this.call("GET", `/api/v1/lobbies/${enc(lobbyId)}`);
+  }
+
+  closeLobby(lobbyId) {
+    return this.call("POST", `/api/v1/lobbies/${enc(lobbyId)}/close`);
+  }
+}
+
+const enc = encodeURIComponent;
+
+/** Teachers and admins see the Teach screens. */
+export function isTeacher(user) {
+  return !!user && (user.role === "teacher" || user.role === "admin");
+}
+
+/** The sign-in alphabet (docs/classes.md): no 0/O, 1/I/L, which look alike on paper. */
+export const CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+/** A typed code without case, spaces or dashes; and what is wrong with it, if anything. */
+export function normalizeCode(typed) {
+  return (typed || "").toUpperCase().replace(/[\s\-‐‑–—_.]/g, "");
+}
+
+export function codeProblem(typed, length) {
+  const c = normalizeCode(typed);
+  if (!c) return "Type the code.";
+  const lookAlikes = [...new Set([...c].filter((ch) => "01OIL".includes(ch)))];
+  if (lookAlikes.length) {
+    return `Codes never hold ${lookAlikes.map((x) => `“${x}”`).join(" or ")}: they have no 0, O, 1, I or L, which look alike. Did you mean ${lookAlikes.map((x) => (x === "0" || x === "O" ? "Q or D" : "7 or J")).join(", ")}? Check the letters on the card or the board.`;
+  }
+  const bad = [...new Set([...c].filter((ch) => !CODE_ALPHABET.includes(ch)))];
+  if (bad.length) return `A code holds only letters and digits (not ${bad.map((x) => `“${x}”`).join(", ")}).`;
+  if (length && c.length !== length) return `A code has ${length} letters and digits (this has ${c.length}).`;
+  return "";
 }
 
 /** The account rules as docs/api.md states them, checked before a form is sent. */

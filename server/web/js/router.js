@@ -6,25 +6,33 @@ const ROUTES = [
   ["match", /^\/match$/],
   ["me", /^\/me$/],
   ["past", /^\/me\/matches\/([0-9a-fA-F-]{36})$/],
+  ["join", /^\/join$/],
+  ["teach", /^\/teach$/],
+  ["class", /^\/teach\/classes\/([0-9a-fA-F-]{36})$/],
+  ["newlobby", /^\/teach\/new-lobby$/],
+  ["hosting", /^\/teach\/lobbies\/([0-9a-fA-F-]{36})$/],
 ];
 
-export function parse(path) {
+export function parse(full) {
+  const [path, search = ""] = full.split("?");
+  const query = new URLSearchParams(search);
   for (const [name, re] of ROUTES) {
     const m = re.exec(path);
-    if (m) return { name, path, params: m.slice(1) };
+    if (m) return { name, path, params: m.slice(1), query };
   }
-  return { name: "notfound", path, params: [] };
+  return { name: "notfound", path, params: [], query };
 }
 
 export function createRouter(onRoute) {
+  const here = () => location.pathname + location.search;
   const go = (path, { replace = false } = {}) => {
-    if (path !== location.pathname) {
+    if (path !== here()) {
       if (replace) history.replaceState(null, "", path);
       else history.pushState(null, "", path);
     }
-    onRoute(parse(location.pathname));
+    onRoute(parse(here()));
   };
-  window.addEventListener("popstate", () => onRoute(parse(location.pathname)));
+  window.addEventListener("popstate", () => onRoute(parse(here())));
   // Same-origin links inside the app are routed here instead of reloading the page.
   document.addEventListener("click", (e) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
@@ -33,7 +41,7 @@ export function createRouter(onRoute) {
     const url = new URL(a.href, location.href);
     if (url.origin !== location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/prompts/")) return;
     e.preventDefault();
-    go(url.pathname);
+    go(url.pathname + url.search);
   });
-  return { go, current: () => parse(location.pathname) };
+  return { go, current: () => parse(here()) };
 }

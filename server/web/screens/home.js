@@ -2,7 +2,7 @@
 
 import { html, useState, useRef, useEffect } from "../js/html.js";
 import { Field } from "../js/ui.js";
-import { RULES, checkHandle, checkPassword } from "../js/rest.js";
+import { RULES, checkHandle, checkPassword, codeProblem, normalizeCode } from "../js/rest.js";
 
 function serverErrors(err) {
   const fields = {};
@@ -106,35 +106,115 @@ export function AccountForm({ mode, rest, onDone, submitLabel, idPrefix }) {
   </form>`;
 }
 
-export function JoinCode() {
-  const [code, setCode] = useState("");
-  const [answer, setAnswer] = useState("");
-  const submit = (e) => {
+/** A student of a class signs in with the username and code on their card. */
+export function StudentSignIn({ rest, onDone }) {
+  const [values, setValues] = useState({ username: "", code: "" });
+  const [errors, setErrors] = useState({});
+  const [general, setGeneral] = useState("");
+  const [busy, setBusy] = useState(false);
+  const set = (k) => (e) => {
+    setValues({ ...values, [k]: e.currentTarget.value });
+    if (errors[k]) setErrors({ ...errors, [k]: undefined });
+  };
+  const submit = async (e) => {
     e.preventDefault();
-    const c = code.trim();
-    setAnswer(
-      c
-        ? `No lobby has the code “${c}”. Private lobbies for classes are on their way; check the code with your teacher.`
-        : "Type the code your teacher gave you.",
-    );
+    const found = {};
+    if (!values.username.trim()) found.username = "Type the username on your card.";
+    const p = codeProblem(values.code, 8);
+    if (p) found.code = p;
+    setErrors(found);
+    setGeneral("");
+    const first = Object.keys(found)[0];
+    if (first) {
+      document.getElementById("student-" + first)?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      await rest.studentLogin(values.username.trim(), normalizeCode(values.code));
+      onDone();
+    } catch (err) {
+      const fields = {};
+      for (const [k, v] of Object.entries(err.fields || {})) fields[k] = `${v.charAt(0).toUpperCase()}${v.slice(1)}.`;
+      setErrors(fields);
+      if (!Object.keys(fields).length) {
+        setGeneral(
+          err.code === "invalid_credentials"
+            ? "That username and code don't match. Check both on your card, or ask your teacher."
+            : err.code === "rate_limited"
+              ? "Too many tries. Wait a minute and try again."
+              : err.message,
+        );
+      }
+      const k = Object.keys(fields)[0];
+      document.getElementById(k ? "student-" + k : "student-general")?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<form class="account-form" onSubmit=${submit} novalidate>
+    <${Field} id="student-username" label="Username" value=${values.username} onInput=${set("username")}
+      autocomplete="username" autocapitalize="none" spellcheck=${false} error=${errors.username} />
+    <${Field} id="student-code" label="Sign-in code" hint="8 letters and digits, like K7MQ-XP4R. Capitals, spaces and dashes don't matter."
+      value=${values.code} onInput=${set("code")} autocomplete="off" autocapitalize="characters" spellcheck=${false}
+      error=${errors.code} class="mono-input" />
+    <p class="form-error" id="student-general" tabindex="-1" hidden=${!general}><span aria-hidden="true">⚠ </span>${general}</p>
+    <button type="submit" class="button primary" disabled=${busy}>${busy ? "Please wait…" : "Sign in"}</button>
+  </form>`;
+}
+
+const JOIN_REFUSALS = {
+  lobby_not_found: "No open lobby has this code. Check it with your teacher (the lobby may be closed).",
+  lobby_locked: "This lobby is locked: your teacher isn't letting anyone new in right now.",
+  lobby_full: "This lobby is full.",
+  not_in_class: "This lobby is for another class. Check the code with your teacher.",
+  lobby_banned: "You can't join this lobby again.",
+  lobby_elsewhere: "This lobby runs on another server. Ask your teacher for the right address.",
+  forbidden: "You can't join this lobby with this account.",
+  offline: "No connection to the server. Try again in a moment.",
+};
+
+/** Join a class lobby with the code the teacher reads out (6 symbols, K7M-QXP). */
+export function JoinCode({ game }) {
+  const [code, setCode] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    const p = codeProblem(code, 6);
+    setError(p);
+    if (p) {
+      document.getElementById("join-code")?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      await game.lobbies.join(normalizeCode(code));
+    } catch (err) {
+      setError(JOIN_REFUSALS[err.code] || err.message || "That didn't work.");
+      document.getElementById("join-code")?.focus();
+    } finally {
+      setBusy(false);
+    }
   };
   return html`<form class="join-code" onSubmit=${submit} novalidate>
-    <div class="field">
-      <label for="join-code">Join with a code</label>
-      <p class="hint" id="join-code-hint">For a private lobby your teacher opened.</p>
+    <div class=${"field" + (error ? " has-error" : "")}>
+      <label for="join-code">Lobby code</label>
+      <p class="hint" id="join-code-hint">6 letters and digits, like K7M-QXP, from your teacher. Capitals, spaces and dashes don't matter.</p>
       <div class="inline">
-        <input id="join-code" value=${code} onInput=${(e) => setCode(e.currentTarget.value)}
+        <input id="join-code" class="mono-input" value=${code} onInput=${(e) => setCode(e.currentTarget.value)}
           autocomplete="off" autocapitalize="characters" spellcheck=${false} maxlength="16"
-          aria-describedby=${answer ? "join-code-hint join-code-answer" : "join-code-hint"} />
-        <button type="submit" class="button">Join</button>
+          aria-invalid=${error ? "true" : undefined}
+          aria-describedby=${error ? "join-code-hint join-code-error" : "join-code-hint"} />
+        <button type="submit" class="button primary" disabled=${busy}>${busy ? "Joining…" : "Join"}</button>
       </div>
-      ${answer ? html`<p class="answer" id="join-code-answer">${answer}</p>` : null}
+      ${error ? html`<p class="error" id="join-code-error"><span aria-hidden="true">⚠ </span>${error}</p>` : null}
     </div>
   </form>`;
 }
 
 export function Home({ rest, game }) {
-  const [open, setOpen] = useState(null); // "signin" | "register"
+  const [open, setOpen] = useState(null); // "signin" | "register" | "student"
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const formRef = useRef(null);
@@ -188,7 +268,12 @@ export function Home({ rest, game }) {
     </section>
     <section class="card" aria-labelledby="code-h">
       <h2 id="code-h">In a class?</h2>
-      <${JoinCode} />
+      <p>Your teacher gave you a card with a username and a code.</p>
+      <button type="button" class="button" aria-expanded=${open === "student"} aria-controls="student-panel" onClick=${toggle("student")}>Sign in with a class card</button>
+      <div id="student-panel" hidden=${open !== "student"} ref=${open === "student" ? formRef : null}>
+        ${open === "student" ? html`<${StudentSignIn} rest=${rest} onDone=${done} />` : null}
+      </div>
+      <p class="hint">Then choose <strong>Join a class lobby</strong> and type the lobby code your teacher reads out.</p>
     </section>
     </div>
   </div>`;

@@ -49,6 +49,12 @@ export function Play({ state, game }) {
             <button type="button" class="button big" onClick=${() => game.ranked()} disabled=${!!live}>Ranked</button>
           </section>
         </div>`}
+    <section class="card" aria-labelledby="code-h2">
+      <h2 id="code-h2">Join a class lobby</h2>
+      ${state.lobby && state.lobby.you === "in"
+        ? html`<p>You are in <strong>${state.lobby.lobby.name}</strong>. <a href="/join">Back to the lobby</a></p>`
+        : html`<${JoinCode} game=${game} />`}
+    </section>
     <section class="card how" aria-labelledby="how-h">
       <h2 id="how-h">How a match goes</h2>
       <ol class="steps">
@@ -57,10 +63,6 @@ export function Play({ state, game }) {
         <li><strong>Feedback</strong> — review two pieces: what works, what to change, a rating.</li>
         <li><strong>Results</strong> — your scores, the AI's suggestions, the reviews you got.</li>
       </ol>
-    </section>
-    <section class="card" aria-labelledby="code-h2">
-      <h2 id="code-h2">In a class?</h2>
-      <${JoinCode} />
     </section>
   </div>`;
 }

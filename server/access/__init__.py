@@ -1,0 +1,1 @@
+"""Who may see what: pure rules over small facts records (``watch``: matches and replays)."""

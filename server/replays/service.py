@@ -1,0 +1,279 @@
+"""Loading a replay for one viewer: the facts the access rules need, the log (PostgreSQL
+for a finished match, Redis through the hub for one this node runs), the built core
+(cached for finished matches), and the viewer's document.
+
+A finished match's core is the same for every viewer and never changes, so it is kept
+in a small LRU bounded by its estimated size (``replays.cache_megabytes``).  A replay that
+has been deleted since (account deletion) is not served from the cache: every request
+first checks that the ``replays`` row still exists.
+
+Building reads the whole log (thousands of records for a long match): a log of more than
+:data:`INLINE_RECORDS` records is decoded and built on a worker thread, at most
+``replays.build_concurrency`` at a time, so it does not hold up the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from server.access.watch import (
+    LobbyFacts,
+    MatchFacts,
+    SeatFacts,
+    Viewer,
+    cutoff,
+    decide,
+    seat_label,
+    shows_text,
+)
+from server.config import ReplaySettings
+from server.realtime.store import unpack
+from server.replays.build import Core, SeatView, build_core, project
+from server.storage.matches import REPLAY_ENCODING, decode_replay
+
+INLINE_RECORDS = 500
+"""Logs up to this many records are built on the event loop (about half a millisecond
+per hundred records, so at most ~2.5 ms; docs/replays.md#cost); longer ones on a worker
+thread."""
+
+
+class SpectatorClock:
+    """The time a running match's delay is measured from: the hub's clock, unless a test
+    pins it (``fixed``)."""
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.fixed: float | None = None
+        self._now = now
+
+    def now(self) -> float:
+        return self._now() if self.fixed is None else self.fixed
+
+
+class CoreCache:
+    """Built cores of finished matches, least recently used dropped first, bounded by
+    their estimated size in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.used = 0
+        self._items: OrderedDict[str, Core] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, match_id: str) -> Core | None:
+        core = self._items.get(match_id)
+        if core is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(match_id)
+        return core
+
+    def put(self, match_id: str, core: Core) -> None:
+        if core.size > self.max_bytes or match_id in self._items:
+            return
+        self._items[match_id] = core
+        self.used += core.size
+        while self.used > self.max_bytes:
+            _, old = self._items.popitem(last=False)
+            self.used -= old.size
+
+    def drop(self, match_id: str) -> None:
+        core = self._items.pop(match_id, None)
+        if core is not None:
+            self.used -= core.size
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a match's log is and what the rules need to know before reading it."""
+
+    finished_stored: bool  # in the replays table (else: running on this node)
+    facts: MatchFacts
+
+
+class Replays:
+    """The replay service of one node (see the module docstring)."""
+
+    def __init__(self, settings: ReplaySettings, clock: SpectatorClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.cache = CoreCache(settings.cache_megabytes * 1024 * 1024)
+        self._builds = asyncio.Semaphore(settings.build_concurrency)
+
+    async def document(
+        self,
+        pool: asyncpg.Pool,
+        hub: Any,
+        match_id: uuid.UUID,
+        viewer_id: str,
+        spectator_delay: float,
+    ) -> dict[str, Any] | None:
+        """The viewer's replay document, or None when there is none they may see."""
+        key = str(match_id)
+        runner = hub.runners.get(key)
+        async with pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT m.ranked, EXISTS (SELECT 1 FROM replays r WHERE r.match_id = m.id) "
+                "AS stored FROM matches m WHERE m.id = $1",
+                match_id,
+            )
+            if row is not None and row["stored"]:
+                players = await conn.fetch(
+                    "SELECT user_id FROM seats WHERE match_id = $1 AND user_id IS NOT NULL",
+                    match_id,
+                )
+                ranked, finished, stored = row["ranked"], True, True
+                user_ids = frozenset(str(r["user_id"]) for r in players)
+            elif runner is not None and not runner.closed:
+                config = runner.match.config
+                ranked, stored = config.ranked, False
+                finished = runner.match.state.outcome is not None
+                user_ids = frozenset(str(s.player) for s in config.seats if not s.is_bot)
+            else:
+                self.cache.drop(key)  # deleted with an account, or never stored
+                return None
+            viewer, lobby = await _viewer_and_lobby(conn, match_id, viewer_id)
+        if viewer is None:
+            return None
+        facts = MatchFacts(ranked=ranked, finished=finished, players=user_ids, lobby=lobby)
+        access = decide(viewer, facts, spectator_delay)
+        if access is None:
+            return None
+        if stored:
+            core = await self._finished_core(pool, key)
+            if core is None:
+                return None
+        else:
+            upto = cutoff(access, self.clock.now(), finished)
+            records = await hub.store.packed_log(key)
+            if not records:
+                return None
+            core = await self._build(lambda: _core_from_packed(records, self._every, upto), records)
+        seats = await _seats(pool, core)
+        views = [
+            SeatView(
+                *seat_label(access, seat),
+                you=seat.player == viewer.user_id,
+                text=shows_text(access, seat, viewer, core.withheld[i]),
+            )
+            for i, seat in enumerate(seats)
+        ]
+        return project(
+            core,
+            views,
+            status="finished" if stored else "running",
+            max_bytes=self.settings.max_response_bytes,
+        )
+
+    @property
+    def _every(self) -> float:
+        return self.settings.keyframe_seconds
+
+    async def _finished_core(self, pool: asyncpg.Pool, key: str) -> Core | None:
+        core = self.cache.get(key)
+        if core is not None:
+            return core
+        row = await pool.fetchrow(
+            "SELECT encoding, records, data FROM replays WHERE match_id = $1", uuid.UUID(key)
+        )
+        if row is None:
+            return None
+        if row["encoding"] != REPLAY_ENCODING:
+            raise ValueError(f"unknown replay encoding {row['encoding']!r}")
+        data: bytes = row["data"]
+        every = self._every
+        core = await self._build(lambda: build_core(decode_replay(data), every), row["records"])
+        self.cache.put(key, core)
+        return core
+
+    async def _build(self, work: Callable[[], Core], size: Sequence[bytes] | int) -> Core:
+        records = size if isinstance(size, int) else len(size)
+        if records <= INLINE_RECORDS:
+            return work()
+        async with self._builds:
+            return await asyncio.to_thread(work)
+
+
+def _core_from_packed(records: Sequence[bytes], every: float, upto: float | None) -> Core:
+    return build_core([unpack(r) for r in records], every, upto=upto)
+
+
+async def _viewer_and_lobby(
+    conn: asyncpg.Connection, match_id: uuid.UUID, viewer_id: str
+) -> tuple[Viewer | None, LobbyFacts | None]:
+    try:
+        uid = uuid.UUID(viewer_id)
+    except ValueError:
+        return None, None
+    role = await conn.fetchval(
+        "SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL AND disabled_at IS NULL",
+        uid,
+    )
+    if role is None:
+        return None, None
+    lobby = await conn.fetchrow(
+        "SELECT l.id, l.teacher_id, l.class_id, l.class_may_watch FROM lobby_matches lm "
+        "JOIN lobbies l ON l.id = lm.lobby_id WHERE lm.match_id = $1",
+        match_id,
+    )
+    if lobby is None:
+        return Viewer(str(uid), role), None
+    if lobby["class_id"] is not None:
+        in_class = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM class_members WHERE class_id = $1 AND user_id = $2)",
+            lobby["class_id"],
+            uid,
+        )
+    else:
+        in_class = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM lobby_members WHERE lobby_id = $1 AND user_id = $2 "
+            "AND NOT banned)",
+            lobby["id"],
+            uid,
+        )
+    return (
+        Viewer(str(uid), role, in_class=bool(in_class)),
+        LobbyFacts(str(lobby["teacher_id"]), bool(lobby["class_may_watch"])),
+    )
+
+
+async def _seats(pool: asyncpg.Pool, core: Core) -> list[SeatFacts]:
+    ids = []
+    for p in core.players:
+        try:
+            ids.append(uuid.UUID(p))
+        except ValueError:
+            continue
+    rows = await pool.fetch(
+        "SELECT id, display_name, deleted_at IS NOT NULL AS deleted FROM users "
+        "WHERE id = ANY($1::uuid[])",
+        ids,
+    )
+    users = {str(r["id"]): r for r in rows}
+    seats = []
+    for i, p in enumerate(core.players):
+        user = users.get(p)
+        seats.append(
+            SeatFacts(
+                player=p,
+                alias=core.aliases[i],
+                shown=core.shown[i],
+                real_name=None if user is None or user["deleted"] else user["display_name"],
+                # an id that is no account (a deleted one's pseudonym) shows its alias only
+                deleted=not core.bots[i] and (user is None or bool(user["deleted"])),
+                bot=core.bots[i],
+            )
+        )
+    return seats

@@ -144,7 +144,7 @@ export function Hosting({ state, rest, game, lobbyId }) {
       <h1 tabindex="-1">${lobby.name}</h1>
       <p class="lobby-status">
         ${closed ? "Closed" : playing ? `Round ${round.round} playing` : lobby.round ? `${lobby.round} ${lobby.round === 1 ? "round" : "rounds"} played` : "Open, no round yet"}
-        ${lobby.locked ? html` · <span aria-hidden="true">🔒 </span>locked` : null}
+        ${lobby.locked ? html` · locked` : null}
       </p>
     </div>
     <${Flags} flags=${watch.flags} />
@@ -152,7 +152,7 @@ export function Hosting({ state, rest, game, lobbyId }) {
       <section class="card code-card" aria-labelledby="join-code-label">
         <${JoinCodeBig} code=${lobby.code} />
         <p class=${"lock-state" + (lobby.locked ? " is-locked" : "")}>
-          ${lobby.locked ? html`<span aria-hidden="true">🔒 </span><strong>Locked:</strong> nobody new can join.` : "Open: students with the code can join."}
+          ${lobby.locked ? html`<strong>Locked:</strong> nobody new can join.` : "Open: students with the code can join."}
         </p>
       </section>
       <section class="card controls" aria-labelledby="controls-h">

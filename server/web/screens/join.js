@@ -34,7 +34,7 @@ export function Join({ state, game }) {
         ${playing
           ? " A round is playing. You'll join the next one — or this one, as soon as your seat is ready."
           : " Waiting for your teacher to start the round. Your match opens here by itself."}</p>
-      ${lobby.locked ? html`<p class="hint"><span aria-hidden="true">🔒 </span>The lobby is locked: nobody new can join, but you're in.</p>` : null}
+      ${lobby.locked ? html`<p class="hint">The lobby is locked: nobody new can join, but you're in.</p>` : null}
     </section>
     <section class="card" aria-labelledby="notices-h">
       <h2 id="notices-h">Messages from ${l.teacher}</h2>

@@ -17,6 +17,18 @@ CHROMIUM = Path(os.environ.get("QUILL_CHROMIUM", "/usr/bin/chromium"))
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+
+
+def require_chromium() -> None:
+    """The browser tests are part of the suite, not optional: without Chromium they fail
+    at collection, saying how to get it, instead of being skipped unnoticed."""
+    if not CHROMIUM.exists():
+        raise RuntimeError(
+            f"the browser tests need Chromium at {CHROMIUM}: apt-get install -y chromium "
+            "(.ci/run does), or set QUILL_CHROMIUM"
+        )
+
+
 ZOOM_200 = {"width": 640, "height": 400}
 WAIT_MS = int(45_000 * SCALE)
 """The one bound on every browser wait (generous; scaled like the other tests' WAIT)."""

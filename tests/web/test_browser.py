@@ -12,15 +12,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-
-from tests.web.browser import CHROMIUM, LAUNCH_ARGS
-
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"browser tests need Chromium at {CHROMIUM} (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
-
 from playwright.async_api import Browser, Page, async_playwright, expect
 from redis.asyncio import Redis
 
@@ -29,9 +20,11 @@ from server.config import Settings
 from server.http.state import REALTIME, SIGNER
 from tests.conftest import Node, start_node
 from tests.realtime.helpers import fetch, http_for, replay_stored
-from tests.web.browser import WAIT_MS, Shots
+from tests.web.browser import CHROMIUM, LAUNCH_ARGS, WAIT_MS, Shots, require_chromium
 from tests.web.conftest import web_settings
 from tests.web.players import PIECE, BrowserPlayer
+
+require_chromium()
 
 pytestmark = pytest.mark.timeout(240)
 

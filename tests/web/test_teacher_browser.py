@@ -16,21 +16,22 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-from tests.web.browser import CHROMIUM, DESKTOP, LAUNCH_ARGS, PHONE
-
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"browser tests need Chromium at {CHROMIUM} (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
-
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from tests.conftest import Node
 from tests.realtime.helpers import http_for
-from tests.web.browser import WAIT_MS, Shots
+from tests.web.browser import (
+    CHROMIUM,
+    DESKTOP,
+    LAUNCH_ARGS,
+    PHONE,
+    WAIT_MS,
+    Shots,
+    require_chromium,
+)
 from tests.web.players import PIECE, BrowserPlayer
+
+require_chromium()
 
 pytestmark = pytest.mark.timeout(420)
 

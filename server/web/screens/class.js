@@ -294,7 +294,7 @@ export function ClassPage({ rest, game, classId }) {
       <h1 tabindex="-1">${klass.name}</h1>
       <a class="button primary" href=${"/teach/new-lobby?class=" + klass.id}>Open a lobby for this class</a>
     </div>
-    <p class="lead">${gradeName(klass.grade_level)} · ${klass.student_count} ${klass.student_count === 1 ? "student" : "students"} · class code <span class="mono">${klass.code}</span></p>
+    <p class="lead">${gradeName(klass.grade_level)} · ${klass.student_count} ${klass.student_count === 1 ? "student" : "students"} · class code <span class="mono nowrap">${klass.code}</span></p>
     ${issued.length ? html`<${Codes} klass=${klass} issued=${issued} rest=${rest} onDone=${() => { setIssued([]); focusSoon("roster-h"); }} />` : null}
     <div class="teach-grid">
       <section class="card" aria-labelledby="roster-h">

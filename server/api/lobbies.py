@@ -35,6 +35,7 @@ from server.http.state import PG, REALTIME, REDIS, SETTINGS
 from server.lobbies import store
 from server.lobbies.rules import (
     ALT_CHARS,
+    ANYTIME_FIELDS,
     LEVELS,
     PARTY_MAX,
     PARTY_MIN,
@@ -104,11 +105,24 @@ _SETTINGS_IN: Schema = {
         "ranked": {"type": "boolean"},
         "anonymous": {"type": "boolean"},
         "split": {"type": "string", "enum": ["random", "rating"]},
+        "class_may_watch": {
+            "type": "boolean",
+            "description": "the lobby's class may watch its matches (live with the spectator "
+            "delay, and as replays); default false; may change while a round plays",
+        },
     },
 }
 _SETTINGS_OUT: Schema = {
     "type": "object",
-    "required": [*PHASES, "prompt", "focus", "reviews_per_piece", "party_min", "party_max"],
+    "required": [
+        *PHASES,
+        "prompt",
+        "focus",
+        "reviews_per_piece",
+        "party_min",
+        "party_max",
+        "class_may_watch",
+    ],
     "properties": {
         **{name: {"type": "number"} for name in PHASES},
         "prompt": {"type": "object"},
@@ -120,6 +134,7 @@ _SETTINGS_OUT: Schema = {
         "ranked": {"type": "boolean"},
         "anonymous": {"type": "boolean"},
         "split": {"type": "string"},
+        "class_may_watch": {"type": "boolean"},
     },
 }
 _LOBBY: Schema = {
@@ -427,6 +442,12 @@ async def get_lobby(request: web.Request) -> web.Response:
     return web.json_response({"lobby": lobby.public(), "members": members, "rounds": rounds})
 
 
+def _anytime(raw: Any) -> bool:
+    """Whether a PATCH's ``settings`` (absent, or parsed already) may apply while a round
+    plays: nothing, or only settings that do not shape a round (``class_may_watch``)."""
+    return raw is None or (isinstance(raw, dict) and set(raw) <= ANYTIME_FIELDS)
+
+
 @api.route(
     "PATCH",
     "/api/v1/lobbies/{lobby_id}",
@@ -441,7 +462,11 @@ async def get_lobby(request: web.Request) -> web.Response:
             "image_id names no image of the lobby's teacher or yours (image_not_found)",
             None,
         ),
-        409: ("a round is playing (lobby_playing), or the lobby is closed (lobby_closed)", None),
+        409: (
+            "a round is playing and settings other than class_may_watch were sent "
+            "(lobby_playing), or the lobby is closed (lobby_closed)",
+            None,
+        ),
         429: _WRITE_LIMITED,
     },
 )
@@ -455,7 +480,7 @@ async def update_lobby(request: web.Request) -> web.Response:
     f.done()
     if lobby.closed_at is not None:
         raise Conflict("this lobby is closed", code="lobby_closed")
-    if lobby.playing and "settings" in f.body:
+    if lobby.playing and not _anytime(f.body.get("settings")):
         raise Conflict(
             "a round is playing: change the rules once it has ended", code="lobby_playing"
         )

@@ -18,6 +18,13 @@ The prompt is one of (``settings.prompt``):
   ``/prompts/{image}`` serves.  A body that sends ``image`` itself is refused.
 
 Every round of one lobby plays one prompt in all its parties, so the class can compare.
+
+``class_may_watch`` is not a rule of the round but a permission read at each request
+(``server/access/watch.py``): whether the lobby's class may watch its matches.  It is
+parsed and shown with the other settings, but stored in its own column
+(``lobbies.class_may_watch``, which the replay service reads), not in the settings JSON
+(``server/lobbies/store.py``); it is the one setting that may change while a round plays
+(:data:`ANYTIME_FIELDS`).
 """
 
 from __future__ import annotations
@@ -52,8 +59,11 @@ RULE_FIELDS = frozenset(
         "ranked",
         "anonymous",
         "split",
+        "class_may_watch",
     }
 )
+ANYTIME_FIELDS = frozenset({"class_may_watch"})
+"""Settings a PATCH may change while a round plays: they do not shape a round."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +93,7 @@ class LobbyRules:
     ranked: bool = False  # practice by default: a lesson does not move ladder ratings
     anonymous: bool = True  # students see aliases; the teacher always sees names
     split: Split = "random"
+    class_may_watch: bool = False  # the class may watch the matches (lobbies.class_may_watch)
 
     @classmethod
     def defaults(cls, match: MatchSettings, *, bots: bool) -> LobbyRules:
@@ -187,7 +198,7 @@ def parse_rules(
                 bad(name, f"must be an integer from {lo} to {hi}")
             else:
                 changes[name] = value
-    for name in ("bots", "ranked", "anonymous"):
+    for name in ("bots", "ranked", "anonymous", "class_may_watch"):
         if name in raw:
             if not isinstance(raw[name], bool):
                 bad(name, "must be true or false")

@@ -1,4 +1,10 @@
-"""SQL for lobbies, their members, rounds and matches (asyncpg); see migrations/0005."""
+"""SQL for lobbies, their members, rounds and matches (asyncpg); see migrations/0005.
+
+A lobby's rules are its ``settings`` JSON, except ``class_may_watch``, which lives in its
+own column (migration 0008: what the watch rules read, ``server/access/``); it is taken
+out of the JSON when rules are written and put back from the column when they are read,
+so the column is the only place it is kept.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +49,9 @@ class LobbyRow:
             class_id=None if row["class_id"] is None else str(row["class_id"]),
             name=row["name"],
             code=row["code"],
-            rules=LobbyRules.from_plain(orjson.loads(row["settings"])),
+            rules=LobbyRules.from_plain(
+                {**orjson.loads(row["settings"]), "class_may_watch": row["class_may_watch"]}
+            ),
             locked=row["locked"],
             node_id=row["node_id"],
             created_at=row["created_at"],
@@ -80,6 +88,13 @@ _SELECT = (
 )
 
 
+def _settings(rules: LobbyRules) -> str:
+    """The rules as the ``settings`` column holds them (without ``class_may_watch``)."""
+    plain = rules.plain()
+    plain.pop("class_may_watch", None)
+    return orjson.dumps(plain).decode()
+
+
 @dataclass(frozen=True, slots=True)
 class MemberRow:
     user_id: str
@@ -108,14 +123,15 @@ async def create_lobby(
     for _ in range(16):
         try:
             lobby_id = await db.fetchval(
-                "INSERT INTO lobbies (teacher_id, class_id, name, code, settings, node_id) "
-                "VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING id",
+                "INSERT INTO lobbies (teacher_id, class_id, name, code, settings, node_id, "
+                "class_may_watch) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING id",
                 uuid.UUID(teacher_id),
                 None if class_id is None else uuid.UUID(class_id),
                 name,
                 new_code(CODE_LENGTH),
-                orjson.dumps(rules.plain()).decode(),
+                _settings(rules),
                 node_id,
+                rules.class_may_watch,
             )
         except asyncpg.UniqueViolationError:
             continue
@@ -160,10 +176,11 @@ async def update_lobby(
 ) -> None:
     await db.execute(
         "UPDATE lobbies SET name = coalesce($2, name), settings = coalesce($3::jsonb, settings), "
-        "updated_at = now() WHERE id = $1",
+        "class_may_watch = coalesce($4, class_may_watch), updated_at = now() WHERE id = $1",
         uuid.UUID(lobby_id),
         name,
-        None if rules is None else orjson.dumps(rules.plain()).decode(),
+        None if rules is None else _settings(rules),
+        None if rules is None else rules.class_may_watch,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ from tests.classes.helpers import call, new_class, ok, register
 from tests.conftest import Node
 from tests.realtime.client import Client
 from tests.realtime.helpers import FAST
-from tests.realtime.players import Player
+from tests.realtime.players import Player, gather
 
 FAST_LOBBY: dict[str, Any] = {
     "lobby_seconds": FAST["lobby_seconds"],
@@ -155,3 +156,48 @@ async def refused(client: Client, t: str, d: Any, code: str) -> dict[str, Any]:
 async def acked(client: Client, t: str, d: Any = None) -> None:
     event = await answer(client, await client.send(t, d))
     assert event["t"] == "ack", event
+
+
+async def play_round(
+    t: Client,
+    room: Classroom,
+    sentences: list[int],
+    *,
+    between: Callable[[], Awaitable[None]] | None = None,
+) -> str:
+    """One round of one party (every student of ``room``) played to its end; the match
+    id.  ``between`` runs while the round plays, held in its lobby phase (the students
+    are seated and nobody is ready: the phase waits for the teacher's second start)."""
+    mark = len(t.events)
+    marks = [len(p.c.events) for p in room.students]
+    await acked(t, "teacher.start")
+    round_ = (await t.wait("lobby.round", start=mark))["d"]
+    (party,) = round_["parties"]
+    seats = await gather(
+        *(p.c.wait("lobby.seat", start=m) for p, m in zip(room.students, marks, strict=True))
+    )
+    for p in room.students:  # a new match: a new draft
+        p.text = p.acked_text = ""
+        p.seq = 0
+    for p, s in zip(room.students, seats, strict=True):
+        await p.c.send("match.join", {"seat_token": s["d"]["seat_token"]})
+    await gather(
+        *(p.c.wait("match.state", start=m) for p, m in zip(room.students, marks, strict=True))
+    )
+    if between is not None:
+        await between()
+    await acked(t, "teacher.start")  # out of the lobby phase now
+    await gather(
+        *(
+            p.c.wait("match.phase", lambda d: d["phase"] == "write", start=m)
+            for p, m in zip(room.students, marks, strict=True)
+        )
+    )
+    await gather(*(p.write(n) for p, n in zip(room.students, sentences, strict=True)))
+    await gather(*(p.review_all(start=m) for p, m in zip(room.students, marks, strict=True)))
+    for p, m in zip(room.students, marks, strict=True):
+        await p.c.wait("match.results", start=m)
+        await p.c.wait("match.phase", lambda d: d["phase"] == "closed", start=m)
+    await t.wait("lobby.round", lambda d: d["status"] == "ended", start=mark)
+    match_id: str = party["match_id"]
+    return match_id

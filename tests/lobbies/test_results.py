@@ -23,56 +23,19 @@ from server.http.state import PG
 from server.storage import overrides
 from tests.classes.helpers import admin_token, call, error_of, ok, register
 from tests.lobbies.helpers import (
-    Classroom,
-    acked,
     classroom,
     join,
     lobby_settings,
     open_lobby,
+    play_round,
     teacher,
     watch,
 )
-from tests.realtime.client import Client
 from tests.realtime.helpers import fetch, running_node
 from tests.realtime.players import gather
 
 TRAITS = list(overrides.TRAIT_NAMES)
 FORMULA_CLASS = '=HYPERLINK("http://evil.example","7B")'
-
-
-async def play_round(t: Client, room: Classroom, sentences: list[int]) -> str:
-    """One round played to its end; the match id (one party of four)."""
-    mark = len(t.events)
-    marks = [len(p.c.events) for p in room.students]
-    await acked(t, "teacher.start")
-    round_ = (await t.wait("lobby.round", start=mark))["d"]
-    (party,) = round_["parties"]
-    seats = await gather(
-        *(p.c.wait("lobby.seat", start=m) for p, m in zip(room.students, marks, strict=True))
-    )
-    for p in room.students:  # a new match: a new draft
-        p.text = p.acked_text = ""
-        p.seq = 0
-    for p, s in zip(room.students, seats, strict=True):
-        await p.c.send("match.join", {"seat_token": s["d"]["seat_token"]})
-    await gather(
-        *(p.c.wait("match.state", start=m) for p, m in zip(room.students, marks, strict=True))
-    )
-    await acked(t, "teacher.start")  # out of the lobby phase now
-    await gather(
-        *(
-            p.c.wait("match.phase", lambda d: d["phase"] == "write", start=m)
-            for p, m in zip(room.students, marks, strict=True)
-        )
-    )
-    await gather(*(p.write(n) for p, n in zip(room.students, sentences, strict=True)))
-    await gather(*(p.review_all(start=m) for p, m in zip(room.students, marks, strict=True)))
-    for p, m in zip(room.students, marks, strict=True):
-        await p.c.wait("match.results", start=m)
-        await p.c.wait("match.phase", lambda d: d["phase"] == "closed", start=m)
-    await t.wait("lobby.round", lambda d: d["status"] == "ended", start=mark)
-    match_id: str = party["match_id"]
-    return match_id
 
 
 async def ratings(database: str, users: list[str]) -> dict[str, tuple[float, float]]:

@@ -9,7 +9,7 @@ import pytest
 from server.ai.content import load_prompts
 from server.ai.types import Trait
 from server.config import MatchSettings
-from server.lobbies.rules import LobbyRules, parse_rules
+from server.lobbies.rules import ANYTIME_FIELDS, RULE_FIELDS, LobbyRules, parse_rules
 
 PROMPTS = load_prompts()
 DEFAULTS = LobbyRules.defaults(MatchSettings(), bots=True)
@@ -59,6 +59,8 @@ BAD = [
     ({"focus": "spelling"}, "settings.focus"),
     ({"split": "alphabetical"}, "settings.split"),
     ({"bots": "yes"}, "settings.bots"),
+    ({"class_may_watch": "yes"}, "settings.class_may_watch"),
+    ({"class_may_watch": None}, "settings.class_may_watch"),
     ({"colour": "red"}, "settings.colour"),
     ({"prompt": "lighthouse"}, "settings.prompt"),
     ({"prompt": {"kind": "pack", "id": "no-such-prompt"}}, "settings.prompt.id"),
@@ -84,6 +86,15 @@ def test_each_problem_is_named(raw: dict[str, Any], where: str) -> None:
     rules, problems = parse(raw)
     assert where in problems, problems
     assert rules == DEFAULTS  # nothing applied
+
+
+def test_class_may_watch_is_off_until_asked_for_and_not_a_rule_of_the_round() -> None:
+    assert DEFAULTS.class_may_watch is False
+    rules, problems = parse({"class_may_watch": True})
+    assert problems == {} and rules.class_may_watch is True
+    assert LobbyRules.from_plain(rules.plain()) == rules
+    assert rules.match_settings(MatchSettings()) == DEFAULTS.match_settings(MatchSettings())
+    assert ANYTIME_FIELDS == {"class_may_watch"} <= RULE_FIELDS
 
 
 def test_bots_cannot_be_asked_for_when_the_server_has_none() -> None:

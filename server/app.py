@@ -25,7 +25,7 @@ from server.accounts.store import previous_token_secrets, token_secret
 from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
 from server.ai.content import load_prompts
-from server.api import account, auth, classes, images, lobbies, lobby_results, me
+from server.api import account, auth, classes, images, live, lobbies, lobby_results, me
 from server.api import replays as replays_api
 from server.config import Settings
 from server.http import health, protocol, ratelimit
@@ -69,6 +69,7 @@ APIS: list[Api] = [
     images.api,
     lobby_results.api,
     replays_api.api,
+    live.api,
     docs,
     realtime_gateway.api,
     realtime_admin.api,

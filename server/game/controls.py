@@ -39,7 +39,7 @@ def pause(m: Match, now: float) -> None:
     if not m.running():
         raise InvalidTransition(RefusalCode.PAUSED, "the clock is already paused")
     m.state.paused_at = now
-    m.emit(Broadcast(phase_event(m.state, now, "paused")))
+    _clock_changed(m, now, "paused")
 
 
 def resume(m: Match, now: float) -> None:
@@ -53,7 +53,7 @@ def resume(m: Match, now: float) -> None:
     if s.moderation_due is not None and not s.pieces_ready:
         s.moderation_due += shift
     s.paused_at = None
-    m.emit(Broadcast(phase_event(s, now, "resumed")))
+    _clock_changed(m, now, "resumed")
 
 
 def extend(m: Match, seconds: float, now: float) -> None:
@@ -62,4 +62,18 @@ def extend(m: Match, seconds: float, now: float) -> None:
     if s.deadline is None or seconds <= 0:
         raise InvalidTransition(RefusalCode.WRONG_PHASE, "nothing to extend")
     s.deadline += seconds
-    m.emit(Broadcast(phase_event(s, now, "extended")))
+    _clock_changed(m, now, "extended")
+
+
+def _clock_changed(m: Match, now: float, reason: str) -> None:
+    """Tell the players, and log the new clock as a derived record (skipped on replay):
+    a reader of the log alone (spectators, replays) then knows every deadline without
+    re-running the engine's clock rules."""
+    s = m.state
+    m.record(
+        now,
+        "clock",
+        {"phase": s.phase.value, "deadline": s.deadline, "paused_at": s.paused_at},
+        out=True,
+    )
+    m.emit(Broadcast(phase_event(s, now, reason)))

@@ -19,9 +19,9 @@ bug and may leave the match half-changed: the runner should log it and abort the
 Logging: every accepted input (and every ``step`` that did something) is appended to
 ``match.log`` as a plain record ``{"at": now, "k": kind, "d": data}`` and returned as a
 ``Persist`` effect first, before the effects it caused (a runner that has made records
-durable drops them with :meth:`forget_log`; ``log_len`` still counts them); derived records (``phase``,
-``submissions``, ``assignments``, ``results``, ``closed``) carry ``"out": True`` and are
-skipped on replay.  Every phase change ends with a ``Checkpoint`` effect holding
+durable drops them with :meth:`forget_log`; ``log_len`` still counts them); derived
+records (``phase``, ``clock`` — a pause, resume or extension —, ``submissions``,
+``assignments``, ``results``, ``closed``) carry ``"out": True`` and are skipped on replay.  Every phase change ends with a ``Checkpoint`` effect holding
 :meth:`to_snapshot` (which records how long the log was).  A restarted node rebuilds the
 match with ``Match.from_snapshot(snapshot, log)`` (the latest checkpoint and the full
 persisted log; records after the checkpoint are re-applied), then sends

@@ -38,33 +38,34 @@ def replay(log: Log, fallback: Fallback | None = None) -> tuple[Match, list[Effe
     return match, effects
 
 
-def seat_edits(log: Log) -> dict[PlayerId, list[EditRecord]]:
-    """Each seat's applied edits with their server times, as the engine applied them.
+class EditFold:
+    """Each seat's edits applied one record at a time, as the engine applied them: the
+    same as :func:`seat_edits` over a whole log, for a reader that gets the log piece by
+    piece (a live spectator feed)."""
 
-    Only the ``edit`` records are re-applied, to bare drafts, not the whole match: the
-    log keeps only accepted inputs (an edit refused for its phase, its seat or its length
-    was taken back out), and the engine's edits touch nothing but the draft, so
-    the same edits in the same order under the same settings give the same outcomes —
-    duplicates, gaps and snapshot waits included.  A few milliseconds for a whole match.
-    """
-    first = log[0]
-    if first["k"] != "create":
-        raise ValueError("a match log starts with its create record")
-    config = load(MatchConfig, first["d"]["config"])
-    paste_chars, max_chars = config.settings.paste_chars, config.draft_chars
-    drafts = {seat.player: Draft() for seat in config.seats}
-    edits: dict[PlayerId, list[EditRecord]] = {player: [] for player in drafts}
-    for rec in log:
+    def __init__(self, create: Mapping[str, Any]) -> None:
+        if create["k"] != "create":
+            raise ValueError("a match log starts with its create record")
+        config = load(MatchConfig, create["d"]["config"])
+        self.paste_chars, self.max_chars = config.settings.paste_chars, config.draft_chars
+        self.drafts = {seat.player: Draft() for seat in config.seats}
+
+    def apply(
+        self, rec: Mapping[str, Any], edits: list[EditRecord] | None = None
+    ) -> EditRecord | None:
+        """Apply one record if it is an accepted edit; the applied edit, or None."""
         if rec["k"] != EditDraft.KIND or rec.get("out"):
-            continue
+            return None
         d = rec["d"]  # read as dump(EditDraft) wrote it: a whole match's worth, quickly
-        player = d["player"]
-        if player not in drafts:
-            continue
+        draft = self.drafts.get(d["player"])
+        if draft is None:
+            return None
         ops = d.get("ops")
+        applied: list[EditRecord] = [] if edits is None else edits
+        mark = len(applied)
         try:
             apply_edit(
-                drafts[player],
+                draft,
                 seq=d["seq"],
                 ops=None
                 if ops is None
@@ -74,12 +75,31 @@ def seat_edits(log: Log) -> dict[PlayerId, list[EditRecord]]:
                 snapshot=d.get("snapshot"),
                 paste=bool(d.get("paste")),
                 at=rec["at"],
-                paste_chars=paste_chars,
-                max_chars=max_chars,
-                edits=edits[player],
+                paste_chars=self.paste_chars,
+                max_chars=self.max_chars,
+                edits=applied,
             )
         except InvalidTransition:  # refused live too, changing nothing
-            continue
+            return None
+        return applied[mark] if len(applied) > mark else None
+
+
+def seat_edits(log: Log) -> dict[PlayerId, list[EditRecord]]:
+    """Each seat's applied edits with their server times, as the engine applied them.
+
+    Only the ``edit`` records are re-applied, to bare drafts, not the whole match: the
+    log keeps only accepted inputs (an edit refused for its phase, its seat or its length
+    was taken back out), and the engine's edits touch nothing but the draft, so
+    the same edits in the same order under the same settings give the same outcomes —
+    duplicates, gaps and snapshot waits included.  A few milliseconds for a whole match.
+    """
+    fold = EditFold(log[0])
+    edits: dict[PlayerId, list[EditRecord]] = {player: [] for player in fold.drafts}
+    for rec in log:
+        if rec["k"] == EditDraft.KIND and not rec.get("out"):
+            player = rec["d"]["player"]
+            if player in edits:
+                fold.apply(rec, edits[player])
     return edits
 
 

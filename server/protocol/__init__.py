@@ -14,7 +14,7 @@ Modules:
 The full reference with examples is ``docs/protocol.md``.
 """
 
-from server.protocol import client, events, lobby_events
+from server.protocol import client, events, lobby_events, spectate_events
 from server.protocol.codec import (
     SUBPROTOCOLS,
     Codec,
@@ -54,5 +54,6 @@ __all__ = [
     "events",
     "lobby_events",
     "parse_protocol_header",
+    "spectate_events",
     "to_plain",
 ]

@@ -220,3 +220,17 @@ class LobbyMessage(Message):
     def check(self, limits: LimitSettings) -> None:
         if not self.text.strip():
             raise ProtocolError(ErrorCode.BAD_VALUE, "d.text: must not be blank", path="d.text")
+
+
+@client_message("spectate.join")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpectateJoin(Message):
+    """Watch a running match on this socket (docs/protocol.md#spectating)."""
+
+    match_id: str = spec(min_len=1, max_len=ID_CHARS)
+
+
+@client_message("spectate.leave")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpectateLeave(Message):
+    """Stop watching."""

@@ -53,6 +53,9 @@ class ErrorCode(StrEnum):
     NOT_WATCHING = "not_watching"  # a lobby control from a socket that watches no lobby
     CANNOT_SPLIT = "cannot_split"  # the roster cannot be split into parties
     TOO_MANY_ACTIONS = "too_many_actions"  # over limits.lobby_actions_per_minute
+    # spectating (docs/protocol.md#spectating)
+    MATCH_NOT_FOUND = "match_not_found"  # no running match here, or not the caller's to watch
+    SPECTATORS_FULL = "spectators_full"  # match.max_spectators reached
 
 
 class RefusalCode(StrEnum):

@@ -234,6 +234,17 @@ async def lobby_message(hub: Hub, conn: Connection, inbound: Inbound) -> None:
     _ack(conn, inbound)
 
 
+async def spectate_join(hub: Hub, conn: Connection, inbound: Inbound) -> None:
+    """Watch a running match: ``spectate.state`` now, then its events, delayed."""
+    msg = inbound.msg
+    assert isinstance(msg, msgs.SpectateJoin)
+    await hub.spectators.join(conn, msg.match_id)
+
+
+async def spectate_leave(hub: Hub, conn: Connection, inbound: Inbound) -> None:
+    await hub.spectators.leave(conn)
+
+
 HANDLERS: dict[str, Handler] = {
     "session.resume": session_resume,
     "queue.join": queue_join,
@@ -255,6 +266,8 @@ HANDLERS: dict[str, Handler] = {
     "lobby.kick": lobby_kick,
     "lobby.lock": lobby_lock,
     "lobby.message": lobby_message,
+    "spectate.join": spectate_join,
+    "spectate.leave": spectate_leave,
 }
 """Wire type → handler, for every client message (checked at import)."""
 

@@ -76,6 +76,7 @@ from server.realtime.runner import MatchObserver, MatchRunner
 from server.realtime.sessions import SessionStore
 from server.realtime.store import MatchStore
 from server.realtime.tuning import Tuning
+from server.spectate.service import Spectating
 from server.storage.matches import DEFAULT_MU, is_bot, ratings_for
 from server.types import MatchId, NodeId, PlayerId, SeatToken, SessionToken
 
@@ -158,6 +159,7 @@ class Hub:
         self._recent_order: deque[tuple[float, str]] = deque()
         self._revoked_at: dict[PlayerId, int] = {}  # account → Unix second of its revocation
         self.lobbies = LobbyHost(self)  # private lobbies (server/lobbies)
+        self.spectators = Spectating(self)  # live spectating (server/spectate)
 
     # --- start -----------------------------------------------------------------------
 
@@ -377,6 +379,7 @@ class Hub:
         """The runner is done with its match (closed, or given up after a bug)."""
         if self.runners.get(runner.match_id) is runner:
             del self.runners[runner.match_id]
+            self.spectators.match_stopped(runner.match_id)
         for seat in runner.match.state.seats:
             if self.seated.get(seat.player) == runner.match_id:
                 del self.seated[seat.player]
@@ -566,6 +569,7 @@ class Hub:
         """The socket is gone: leave its match seat (kept) and let the session expire."""
         self.connections.discard(conn)
         self.lobbies.gone(conn)
+        self.spectators.gone(conn)
         self.metrics.connections.set(len(self.connections))
         mine = self.by_player.get(conn.player, [])
         if conn in mine:
@@ -710,6 +714,7 @@ class Hub:
         """Last step (cleanup_ctx exit): make sure everything above has stopped."""
         await self.shutdown()
         await self.lobbies.close()
+        await self.spectators.close()
         for task in (self._refresher, self._revocations):
             if task is not None:
                 task.cancel()

@@ -23,6 +23,9 @@ class RealtimeMetrics:
         self.slow_disconnects = registry.counter(
             "quill_ws_slow_disconnects_total", "Sockets closed because the client read too slowly"
         )
+        self.spectators = registry.gauge(
+            "quill_spectators", "Sockets watching a match on this node (spectate.join)"
+        )
         self.matches_running = registry.gauge(
             "quill_matches_running", "Matches hosted by this node"
         )

@@ -173,6 +173,7 @@ class MatchRunner:
         self.conns: dict[PlayerId, Connection] = {}
         self.bots: dict[PlayerId, BotSeat] = {}
         self.flushed = flushed  # log records already in Redis
+        self.created_at = hub.clock.now()  # on this node (the live list's order)
         match.forget_log(flushed)  # Redis holds them; the process keeps only what is new
         self.closed = False
         self.log = log.bind(match_id=self.match_id)
@@ -488,6 +489,7 @@ class MatchRunner:
             )
             self.match.forget_log(self.flushed)
             self.hub.metrics.edit_flush.observe(time.perf_counter() - started)
+            self.hub.spectators.feed(self.match_id, records)
         self._deliver(now)
         later, self._later = self._later, []
         for eff in later:

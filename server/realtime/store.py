@@ -217,9 +217,13 @@ class MatchStore:
         """The whole log: the runner keeps only what it has not written yet."""
         return [unpack(r) for r in await self.packed_log(match_id)]
 
-    async def packed_log(self, match_id: MatchId) -> list[bytes]:
-        """The whole log as stored, one msgpack record per item."""
-        records = await self.redis.lrange(keys.match_log(match_id), 0, -1)
+    async def packed_log(self, match_id: MatchId, count: int | None = None) -> list[bytes]:
+        """The whole log as stored (or its first ``count`` records), one msgpack record
+        per item."""
+        if count is not None and count <= 0:
+            return []
+        end = -1 if count is None else count - 1
+        records = await self.redis.lrange(keys.match_log(match_id), 0, end)
         return [r if isinstance(r, bytes) else r.encode() for r in records]
 
     async def hosted(self) -> list[MatchId]:

@@ -114,6 +114,35 @@ def keyframes(
     return tuple(out)
 
 
+def prompt_of(config: Mapping[str, Any]) -> dict[str, str]:
+    """The prompt of a match config (its create record) as watchers see it."""
+    prompt = config["prompt"]
+    return {
+        "id": str(prompt.get("id", "")),
+        "title": str(prompt.get("title", "")),
+        "text": str(prompt.get("text", "")),
+        "image": str(prompt.get("image", "")),
+        "image_description": str(prompt.get("image_description", "")),
+    }
+
+
+def focus_of(config: Mapping[str, Any]) -> str:
+    return str(config.get("focus") or config["prompt"].get("focus") or "ideas")
+
+
+def seat_names(config: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Each seat's alias (from the seed) and what the match called it (a lobby's names,
+    else the alias)."""
+    players = [str(s["player"]) for s in config["seats"]]
+    aliases = make_aliases([PlayerId(p) for p in players], config["seed"])
+    names = list(config.get("names") or ())
+    shown = tuple(
+        (names[i] if i < len(names) and names[i] else aliases[PlayerId(p)])
+        for i, p in enumerate(players)
+    )
+    return tuple(aliases[PlayerId(p)] for p in players), shown
+
+
 def build_core(log: Log, keyframe_seconds: float, upto: float | None = None) -> Core:
     """Read ``log`` (only its records at or before ``upto`` when given: a running match
     seen with a delay) into a :class:`Core`."""
@@ -126,11 +155,7 @@ def build_core(log: Log, keyframe_seconds: float, upto: float | None = None) -> 
     start = float(first["at"])
     seats = config["seats"]
     players = tuple(PlayerId(s["player"]) for s in seats)
-    aliases = make_aliases(list(players), config["seed"])
-    names = list(config.get("names") or ())
-    shown = tuple(
-        (names[i] if i < len(names) and names[i] else aliases[p]) for i, p in enumerate(players)
-    )
+    aliases, shown = seat_names(config)
     by_player = seat_edits(log)
     seat_list = [by_player.get(p, []) for p in players]
     lobby_seconds = config.get("settings", {}).get("lobby_seconds")
@@ -149,59 +174,17 @@ def build_core(log: Log, keyframe_seconds: float, upto: float | None = None) -> 
             phases.append({"at": rec["at"], "phase": d["phase"], "deadline": d.get("deadline")})
         elif rec["k"] == "results":
             results, results_at = rec["d"], float(rec["at"])
-    scores: list[dict[str, Any]] = []
-    reviews: list[dict[str, Any]] = []
-    withheld = [False] * len(players)
-    provisional = False
-    if results is not None:
-        provisional = bool(results.get("provisional"))
-        index = {p: i for i, p in enumerate(players)}
-        for s in results["seats"]:
-            ps = s.get("piece_score")
-            if s.get("withheld") and not s.get("empty") and s["player"] in index:
-                withheld[index[s["player"]]] = True
-            scores.append(
-                {
-                    "player": s["player"],
-                    "rank": s["rank"],
-                    "score": s["score"],
-                    "writing": s["writing"],
-                    "review": s["review"],
-                    "words": s["words"],
-                    "empty": s["empty"],
-                    "overall": None if ps is None else ps["overall"],
-                    "traits": {} if ps is None else {str(k): v for k, v in ps["traits"].items()},
-                }
-            )
-        for r in results["reviews"]:
-            if r.get("withheld"):
-                continue  # the writer never saw it
-            reviews.append(
-                {
-                    "writer": r["writer"],
-                    "strength": r["shown_strength"],
-                    "suggestion": r["shown_suggestion"],
-                    "rating": r["rating"],
-                }
-            )
-    prompt = config["prompt"]
-    focus = config.get("focus") or prompt.get("focus") or "ideas"
+    scores, reviews, withheld, provisional = read_results(results, players)
     return Core(
         match_id=str(config["match_id"]),
         ranked=bool(config.get("ranked", True)),
-        focus=str(focus),
-        prompt={
-            "id": str(prompt.get("id", "")),
-            "title": str(prompt.get("title", "")),
-            "text": str(prompt.get("text", "")),
-            "image": str(prompt.get("image", "")),
-            "image_description": str(prompt.get("image_description", "")),
-        },
+        focus=focus_of(config),
+        prompt=prompt_of(config),
         start=start,
         end=float(upto) if upto is not None else float(log[-1]["at"]),
         players=players,
         bots=tuple(bool(s.get("is_bot")) for s in seats),
-        aliases=tuple(aliases[p] for p in players),
+        aliases=aliases,
         shown=shown,
         edits=tuple(tuple(_edit(e) for e in seat) for seat in seat_list),
         keyframe_seconds=keyframe_seconds,
@@ -214,6 +197,48 @@ def build_core(log: Log, keyframe_seconds: float, upto: float | None = None) -> 
         withheld=tuple(withheld),
         edits_size=sum(_edit_size(e) for seat in seat_list for e in seat),
     )
+
+
+def read_results(
+    results: Mapping[str, Any] | None, players: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[bool], bool]:
+    """A ``results`` record read for watchers: per-seat scores and the reviews the writers
+    were shown (by player id), which seats' pieces moderation withheld, provisional."""
+    scores: list[dict[str, Any]] = []
+    reviews: list[dict[str, Any]] = []
+    withheld = [False] * len(players)
+    if results is None:
+        return scores, reviews, withheld, False
+    index = {p: i for i, p in enumerate(players)}
+    for s in results["seats"]:
+        ps = s.get("piece_score")
+        if s.get("withheld") and not s.get("empty") and s["player"] in index:
+            withheld[index[s["player"]]] = True
+        scores.append(
+            {
+                "player": s["player"],
+                "rank": s["rank"],
+                "score": s["score"],
+                "writing": s["writing"],
+                "review": s["review"],
+                "words": s["words"],
+                "empty": s["empty"],
+                "overall": None if ps is None else ps["overall"],
+                "traits": {} if ps is None else {str(k): v for k, v in ps["traits"].items()},
+            }
+        )
+    for r in results["reviews"]:
+        if r.get("withheld"):
+            continue  # the writer never saw it
+        reviews.append(
+            {
+                "writer": r["writer"],
+                "strength": r["shown_strength"],
+                "suggestion": r["shown_suggestion"],
+                "rating": r["rating"],
+            }
+        )
+    return scores, reviews, withheld, bool(results.get("provisional"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,11 +24,9 @@ from typing import Any
 
 import asyncpg
 
+from server.access.facts import seat_facts, viewer_and_lobby
 from server.access.watch import (
-    LobbyFacts,
     MatchFacts,
-    SeatFacts,
-    Viewer,
     cutoff,
     decide,
     seat_label,
@@ -144,7 +142,7 @@ class Replays:
             else:
                 self.cache.drop(key)  # deleted with an account, or never stored
                 return None
-            viewer, lobby = await _viewer_and_lobby(conn, match_id, viewer_id)
+            viewer, lobby = await viewer_and_lobby(conn, match_id, viewer_id)
         if viewer is None:
             return None
         facts = MatchFacts(ranked=ranked, finished=finished, players=user_ids, lobby=lobby)
@@ -161,7 +159,7 @@ class Replays:
             if not records:
                 return None
             core = await self._build(lambda: _core_from_packed(records, self._every, upto), records)
-        seats = await _seats(pool, core)
+        seats = await seat_facts(pool, core.players, core.aliases, core.shown, core.bots)
         views = [
             SeatView(
                 *seat_label(access, seat),
@@ -208,72 +206,3 @@ class Replays:
 
 def _core_from_packed(records: Sequence[bytes], every: float, upto: float | None) -> Core:
     return build_core([unpack(r) for r in records], every, upto=upto)
-
-
-async def _viewer_and_lobby(
-    conn: asyncpg.Connection, match_id: uuid.UUID, viewer_id: str
-) -> tuple[Viewer | None, LobbyFacts | None]:
-    try:
-        uid = uuid.UUID(viewer_id)
-    except ValueError:
-        return None, None
-    role = await conn.fetchval(
-        "SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL AND disabled_at IS NULL",
-        uid,
-    )
-    if role is None:
-        return None, None
-    lobby = await conn.fetchrow(
-        "SELECT l.id, l.teacher_id, l.class_id, l.class_may_watch FROM lobby_matches lm "
-        "JOIN lobbies l ON l.id = lm.lobby_id WHERE lm.match_id = $1",
-        match_id,
-    )
-    if lobby is None:
-        return Viewer(str(uid), role), None
-    if lobby["class_id"] is not None:
-        in_class = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM class_members WHERE class_id = $1 AND user_id = $2)",
-            lobby["class_id"],
-            uid,
-        )
-    else:
-        in_class = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM lobby_members WHERE lobby_id = $1 AND user_id = $2 "
-            "AND NOT banned)",
-            lobby["id"],
-            uid,
-        )
-    return (
-        Viewer(str(uid), role, in_class=bool(in_class)),
-        LobbyFacts(str(lobby["teacher_id"]), bool(lobby["class_may_watch"])),
-    )
-
-
-async def _seats(pool: asyncpg.Pool, core: Core) -> list[SeatFacts]:
-    ids = []
-    for p in core.players:
-        try:
-            ids.append(uuid.UUID(p))
-        except ValueError:
-            continue
-    rows = await pool.fetch(
-        "SELECT id, display_name, deleted_at IS NOT NULL AS deleted FROM users "
-        "WHERE id = ANY($1::uuid[])",
-        ids,
-    )
-    users = {str(r["id"]): r for r in rows}
-    seats = []
-    for i, p in enumerate(core.players):
-        user = users.get(p)
-        seats.append(
-            SeatFacts(
-                player=p,
-                alias=core.aliases[i],
-                shown=core.shown[i],
-                real_name=None if user is None or user["deleted"] else user["display_name"],
-                # an id that is no account (a deleted one's pseudonym) shows its alias only
-                deleted=not core.bots[i] and (user is None or bool(user["deleted"])),
-                bot=core.bots[i],
-            )
-        )
-    return seats

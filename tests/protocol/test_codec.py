@@ -57,6 +57,8 @@ VALID: dict[str, dict[str, Any]] = {
     "lobby.kick": {"player_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "ban": True},
     "lobby.lock": {"locked": False},
     "lobby.message": {"text": "Five minutes left!"},
+    "spectate.join": {"match_id": "0d6f3f0e-5d0e-4c1f-9b0e-3f5f1d2c9a10"},
+    "spectate.leave": {},
 }
 
 

@@ -77,6 +77,7 @@ def test_the_tables_cover_every_string_field() -> None:
         ("lobby.watch", "d.lobby_id"),
         ("lobby.kick", "d.player_id"),
         ("lobby.message", "d.text"),
+        ("spectate.join", "d.match_id"),
     }
     assert {(k, wire_path(p)) for k, p in LITERAL_FIELDS} == {("queue.join", "d.mode")}
 

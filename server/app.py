@@ -26,6 +26,7 @@ from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
 from server.ai.content import load_prompts
 from server.api import account, auth, classes, images, live, lobbies, lobby_results, me
+from server.api import prompts as prompts_api
 from server.api import replays as replays_api
 from server.config import Settings
 from server.http import health, protocol, ratelimit
@@ -68,6 +69,7 @@ APIS: list[Api] = [
     lobbies.api,
     images.api,
     lobby_results.api,
+    prompts_api.api,
     replays_api.api,
     live.api,
     docs,

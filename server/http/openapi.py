@@ -86,6 +86,7 @@ class Operation:
     tag: str
     produces: str = "application/json"
     body_required: bool = True
+    query: dict[str, Schema] = field(default_factory=dict)
 
     def all_responses(self) -> dict[int, Response]:
         """The route's own responses and those the pipeline adds (the route's own
@@ -118,10 +119,13 @@ class Api:
         tag: str = "default",
         produces: str = "application/json",
         body_required: bool = True,
+        query: dict[str, Schema] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare a route.  ``request`` is the JSON body's schema (``body_required=False``
         when the body may be left out); ``produces`` is the media type of its successful
-        answers that have a schema (errors are always the JSON error shape)."""
+        answers that have a schema (errors are always the JSON error shape); ``query``
+        the optional query parameters, by name, with their schemas (a route that reads
+        one declares it here, so the document and schemathesis know it)."""
 
         def register(handler: Handler) -> Handler:
             op = Operation(
@@ -135,6 +139,7 @@ class Api:
                 tag,
                 produces,
                 body_required,
+                dict(query or {}),
             )
             self.operations.append(op)
             return handler
@@ -158,6 +163,10 @@ class Api:
                 {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
                 for part in op.path.split("/")
                 if part.startswith("{")
+            ]
+            params += [
+                {"name": name, "in": "query", "required": False, "schema": schema}
+                for name, schema in op.query.items()
             ]
             if params:
                 entry["parameters"] = params

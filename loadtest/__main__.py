@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from loadtest import fleet, nodelag
-from loadtest.options import MAX_DURATION, MAX_NODES, MAX_PLAYERS, add_options
+from loadtest.options import MAX_DURATION, MAX_NODES, MAX_PLAYERS, MAX_SPECTATORS, add_options
 from loadtest.scenario import Scenario, ScenarioError, load
 from loadtest.stack import Sampler, Stack, find_listener
 from loadtest.stats import Tally
@@ -92,6 +92,15 @@ def report(
         "ack_ms": h["ack_ms"].summary((50, 99)),
         "deadline_jitter_ms": h["deadline_jitter_ms"].summary((50, 99)),
         "client_lag_ms": h["client_lag_ms"].summary((50, 99), with_max=True),
+        "spectators": {
+            "spread": args.spectators or 0,
+            "focus": args.focus_spectators or 0,
+            "connected": tally.counts["spectators_connected"],
+            "joins": tally.counts["spectator_joins"],
+            "events": tally.counts["spectator_events"],
+            "early": tally.counts["spectator_early"],
+            "lag_ms": h["spectator_lag_ms"].summary((50, 99), with_max=True),
+        },
         "time_to_match_s": {
             k: None if v is None else round(v / 1000, 3)
             for k, v in h["time_to_match_ms"].summary((50, 95)).items()
@@ -138,6 +147,8 @@ def run(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
             seed=1 if args.seed is None else args.seed,
             n_workers=n_workers,
             cpus=client_cpus,
+            spectators=args.spectators or 0,
+            focus_spectators=args.focus_spectators or 0,
         )
         tally = fleet.collect(team)
         lag_after = [nodelag.scrape(url) for url in base_urls]
@@ -179,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.players <= MAX_PLAYERS:
         print(f"loadtest: --players must be 1..{MAX_PLAYERS}", file=sys.stderr)
         return 2
+    for flag in ("spectators", "focus_spectators"):
+        if not 0 <= (getattr(args, flag) or 0) <= MAX_SPECTATORS:
+            print(
+                f"loadtest: --{flag.replace('_', '-')} must be 0..{MAX_SPECTATORS}", file=sys.stderr
+            )
+            return 2
     if not 0 < args.duration <= MAX_DURATION:
         print(f"loadtest: --duration must be in (0, {MAX_DURATION:.0f}]", file=sys.stderr)
         return 2

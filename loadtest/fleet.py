@@ -49,6 +49,8 @@ def start(
     cpus: tuple[int, ...] | None,
     ledger: bool = False,
     cut_share: float = 0.0,
+    spectators: int = 0,
+    focus_spectators: int = 0,
 ) -> Fleet:
     ctx = mp.get_context("spawn")
     fleet = Fleet(scenario, duration, out=ctx.Queue(), cut=ctx.Event())
@@ -66,6 +68,8 @@ def start(
             cpus=cpus,
             ledger=ledger,
             cut_share=cut_share,
+            spectators=tuple(range(i, spectators, n_workers)),
+            focus_spectators=tuple(range(i, focus_spectators, n_workers)),
         )
         proc = ctx.Process(
             target=worker.main, args=(job, fleet.out, fleet.cut), name=f"loadtest-worker-{i}"

@@ -17,6 +17,7 @@ from pathlib import Path
 MAX_PLAYERS = 20000
 MAX_DURATION = 3600.0
 MAX_NODES = 8
+MAX_SPECTATORS = 20000
 
 # (flag, type, required, metavar, help)
 OPTIONS: tuple[tuple[str, type, bool, str, str], ...] = (
@@ -38,6 +39,20 @@ OPTIONS: tuple[tuple[str, type, bool, str, str], ...] = (
     ("--seed", int, False, "N", "random seed of the players (default: 1)"),
     ("--nodes", int, False, "N", f"nodes of the stack it starts (1..{MAX_NODES}, default 1)"),
     ("--drill", str, False, "NAME", "run a fault drill instead (--drill list names them)"),
+    (
+        "--spectators",
+        int,
+        False,
+        "N",
+        f"spectators watching live matches at random (0..{MAX_SPECTATORS}, default 0)",
+    ),
+    (
+        "--focus-spectators",
+        int,
+        False,
+        "N",
+        f"spectators who all watch one match, the oldest live (0..{MAX_SPECTATORS})",
+    ),
 )
 
 

@@ -79,7 +79,14 @@ class Histogram:
         return h
 
 
-HISTOGRAMS = ("latency_ms", "ack_ms", "deadline_jitter_ms", "time_to_match_ms", "client_lag_ms")
+HISTOGRAMS = (
+    "latency_ms",
+    "ack_ms",
+    "deadline_jitter_ms",
+    "time_to_match_ms",
+    "client_lag_ms",
+    "spectator_lag_ms",
+)
 COUNTS = (
     "players_connected",
     "players_in_match",

@@ -26,6 +26,7 @@ import aiohttp
 
 from loadtest.player import Context, Player
 from loadtest.scenario import Scenario
+from loadtest.spectator import Spectator
 from loadtest.stats import Tally
 
 LAG_PROBE_S = 0.1  # how often a worker measures its own event-loop lag
@@ -44,6 +45,8 @@ class WorkerJob:
     cpus: tuple[int, ...] | None
     ledger: bool = False
     cut_share: float = 0.0
+    spectators: tuple[int, ...] = ()  # spectators who watch live matches at random
+    focus_spectators: tuple[int, ...] = ()  # spectators who all watch one match
 
 
 def _die_with_parent() -> None:
@@ -76,6 +79,13 @@ async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
         player = Player(ctx, n, random.Random(job.seed * 1_000_003 + n))
         players.append(player)
         await player.run()
+
+    async def watcher(n: int, focus: bool) -> None:
+        # spectators arrive once the first matches are in their write phase
+        start = job.start_at + offset + ramp + ramp * n / max(1, job.total_players)
+        await asyncio.sleep(max(0.0, start - loop.time()))
+        seed = job.seed * 2_000_003 + n * 2 + int(focus)
+        await Spectator(ctx, n, random.Random(seed), focus=focus).run()
 
     def cut_now() -> int:
         candidates = [p for p in players if p.ws is not None and p.match_id and not p.done]
@@ -110,7 +120,12 @@ async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
     reporter = asyncio.create_task(report())
     lagger = asyncio.create_task(lag())
     try:
-        results = await asyncio.gather(*(one(n) for n in job.players), return_exceptions=True)
+        results = await asyncio.gather(
+            *(one(n) for n in job.players),
+            *(watcher(n, False) for n in job.spectators),
+            *(watcher(n, True) for n in job.focus_spectators),
+            return_exceptions=True,
+        )
         crashes = [r for r in results if isinstance(r, BaseException)]
         for r in crashes:
             ctx.tally.errors[f"crash_{type(r).__name__}"] += 1

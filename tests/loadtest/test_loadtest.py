@@ -47,6 +47,7 @@ async def test_a_small_run_completes_matches_and_stores_every_submission(
     proc = await asyncio.create_subprocess_exec(
         *[sys.executable, "-m", "loadtest", "--players", "8", "--duration", "12"],
         *["--scenario", "smoke", "--workers", "2", "--json", str(out)],
+        *["--spectators", "2", "--focus-spectators", "2"],
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -69,6 +70,10 @@ async def test_a_small_run_completes_matches_and_stores_every_submission(
     assert report["ack_ms"]["p50"] is not None
     assert report["server"]["rss_mb"] > 0
     assert "loadtest" in stderr.decode()  # the progress line
+    spectators = report["spectators"]
+    assert (spectators["spread"], spectators["focus"], spectators["connected"]) == (2, 2, 4)
+    assert spectators["joins"] >= 4 and spectators["events"] > 0
+    assert spectators["early"] == 0  # no event before its time plus the delay
 
 
 @pytest.mark.parametrize(
@@ -79,6 +84,7 @@ async def test_a_small_run_completes_matches_and_stores_every_submission(
         (["--players", "2", "--duration", "3601"], "--duration must be"),
         (["--players", "2", "--duration", "5", "--target", "http://10.1.2.3:80"], "loopback"),
         (["--players", "2", "--duration", "5", "--scenario", "nope"], "no scenario 'nope'"),
+        (["--players", "2", "--duration", "5", "--spectators", "-1"], "--spectators must be"),
     ],
 )
 def test_refused_runs_start_nothing(

@@ -5,18 +5,30 @@ A teacher creates a class from a CSV list (dry run, then import), gets the sign-
 to its field), reads the join code; three students sign in with username and code on
 their own pages and join with the code; the teacher messages, locks, removes one who
 joins again, starts the round, watches the drafts grow, pauses, resumes, extends, and
-sees the safety alert when writing ends.  Every new screen is scanned with axe-core at
-desktop and phone width and photographed."""
+sees the safety alert when writing ends.  The students review each other; once the round
+is over the teacher opens its results (every piece, its scores and the AI's rationale,
+the reviews), overrides one score with a reason (the form's errors by field, the server's
+among them) and sees the ranking change, then downloads the CSV through the page.  Every
+new screen is scanned with axe-core at desktop and phone width and photographed."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    Locator,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 from tests.conftest import Node
 from tests.realtime.helpers import http_for
@@ -38,6 +50,33 @@ pytestmark = pytest.mark.timeout(420)
 TEACHER = {"handle": "ms.park", "password": "a long teacher password", "role": "teacher"}
 ROSTER_CSV = "name,username\nAda Lovelace,ada.l\nBen Okri,ben.o\nCleo Park,cleo.p\nBob <b>\n"
 SAFETY_TEXT = "The storm is loud tonight. Sometimes I want to die when it gets this dark."
+CLEO_TEXT = "Cleo writes a short line about the lamp."
+OVERRIDE_REASON = "Cleo read it aloud to the class: the AI missed how the lamp carries the voice."
+CSV_COLUMNS = [  # docs/lobbies.md, "CSV"
+    "class",
+    "student",
+    "username",
+    "round",
+    "party",
+    "prompt",
+    "words",
+    "ideas",
+    "organization",
+    "voice",
+    "word_choice",
+    "sentence_fluency",
+    "conventions",
+    "presentation",
+    "overall",
+    "review_quality",
+    "rank",
+    "rating_change",
+    "pastes",
+    "pasted_chars",
+    "moderation",
+    "overridden",
+    "match_id",
+]
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +125,39 @@ async def join_lobby(page: Page, typed: str) -> None:
     await page.get_by_label("Lobby code").fill(typed)
     await page.get_by_role("button", name="Join", exact=True).click()
     await expect(page).to_have_url(re.compile("/join$"))
+
+
+def piece_card(page: Page, name: str) -> Locator:
+    """A student's piece on the results screen (by its heading: reviews name others too)."""
+    heading = page.get_by_role("heading", name=re.compile("^" + re.escape(name)), level=4)
+    return page.locator(".result-piece").filter(has=heading)
+
+
+async def results_are_shown(page: Page) -> None:
+    """The results screen: one ranking of four (three students and the bot) and a card for
+    each student's piece with its text, the seven traits and overall, the AI's rationale
+    and the reviews both ways."""
+    await expect(page.get_by_role("heading", name=re.compile("^Round 1"), level=2)).to_be_visible()
+    await expect(page.locator(".results-ranking tbody tr")).to_have_count(4)
+    cards = page.locator(".result-piece")
+    await expect(cards).to_have_count(3)
+    for name, text in (
+        ("Ada Lovelace", PIECE),
+        ("Ben Okri", SAFETY_TEXT),
+        ("Cleo Park", CLEO_TEXT),
+    ):
+        card = piece_card(page, name)
+        await expect(card.get_by_role("heading", name=re.compile(name), level=4)).to_be_visible()
+        await expect(card.locator(".piece-full")).to_have_text(text)
+        await expect(card.locator(".trait-table tbody tr")).to_have_count(8)  # 7 traits, overall
+        await expect(card.locator(".piece-place")).to_contain_text(re.compile(r"of 4 · score \d"))
+        await expect(
+            card.get_by_role("heading", name=re.compile("^Reviews received"))
+        ).to_be_visible()
+        await expect(
+            card.get_by_role("heading", name=re.compile("^Reviews given: [1-9]"))
+        ).to_be_visible()
+    await expect(piece_card(page, "Ada Lovelace").locator(".rationale")).to_be_visible()
 
 
 async def test_a_teacher_runs_a_class_lobby_and_watches_it_write(
@@ -179,6 +251,7 @@ async def test_a_teacher_runs_a_class_lobby_and_watches_it_write(
         await page.get_by_label("Results", exact=True).fill("5")
         await page.get_by_label("Trait focus").select_option("voice")
         await expect(page.get_by_label("Fill short parties with bots")).to_be_checked()
+        await page.get_by_label("Ranked (moves ladder ratings)").check()  # ratings move, too
         await page.get_by_role("button", name="Open the lobby").click()
         await expect(page).to_have_url(re.compile("/teach/lobbies/[0-9a-f-]{36}$"))
         await expect(page.get_by_text("Nobody yet")).to_be_visible()
@@ -250,7 +323,7 @@ async def test_a_teacher_runs_a_class_lobby_and_watches_it_write(
         await asyncio.gather(
             write(students[0], PIECE),
             write(students[1], SAFETY_TEXT),
-            write(students[2], "Cleo writes a short line about the lamp."),
+            write(students[2], CLEO_TEXT),
         )
         ada_card = page.locator(".writer", has_text="Ada Lovelace")
         await expect(ada_card.locator(".draft")).to_have_text(PIECE)
@@ -283,6 +356,100 @@ async def test_a_teacher_runs_a_class_lobby_and_watches_it_write(
         await alert.get_by_role("button", name="I have seen this alert").click()
         await expect(alert).to_have_count(0)
         await expect(page.locator(".flags li.is-safety")).to_have_count(1)  # still listed
+
+        # --- the students review each other; the round ends -----------------------------
+        await asyncio.gather(*(s.review_all() for s in students))
+        await asyncio.gather(*(s.results() for s in students))
+        to_results = page.get_by_role("link", name="Results of round 1")
+        await expect(to_results).to_be_visible()
+        await expect(page.get_by_role("link", name="Results, scores and CSV")).to_be_visible()
+        await to_results.click()
+        await expect(page).to_have_url(re.compile("/teach/lobbies/[0-9a-f-]{36}/results$"))
+        await expect(
+            page.get_by_role("heading", name=re.compile("^Results"), level=1)
+        ).to_be_focused()
+        await results_are_shown(page)
+        await scan(teacher, shots, "t11-results")
+
+        # --- an override: the form's own check, the server's, then the new ranking ----
+        card = piece_card(page, "Cleo Park")
+        row = page.locator(".results-ranking tbody tr", has_text="Cleo Park")
+        score_before = (await row.locator("td").nth(1).inner_text()).strip()
+        await card.get_by_role("button", name="Change the score…").press("Enter")  # keyboard
+        form = card.locator("form.override-form")
+        await expect(
+            form.get_by_role("heading", name="Change the score of Cleo Park's piece")
+        ).to_be_focused()
+        await expect(form.get_by_role("group", name="Trait scores (1–6)")).to_be_visible()
+        overall = form.get_by_label("Overall (1–6)")
+        await overall.fill("7")
+        await form.get_by_role("button", name="Save the new score").click()  # no reason
+        summary = form.locator(".error-summary")
+        await expect(summary).to_be_focused()
+        await expect(summary).to_contain_text("Reason: Say why")
+        await expect(form.get_by_label("Reason (required)")).to_have_attribute(
+            "aria-invalid", "true"
+        )
+        await form.get_by_label("Reason (required)").fill(OVERRIDE_REASON)
+        await form.get_by_role("button", name="Save the new score").click()  # 7: the server says
+        await expect(summary).to_contain_text("Overall: Must be a number from 1 to 6")
+        await expect(summary).to_be_focused()
+        await expect(overall).to_have_attribute("aria-invalid", "true")
+        await expect(form.get_by_label("Reason (required)")).not_to_have_attribute(
+            "aria-invalid", "true"
+        )
+        await scan(teacher, shots, "t12-override-form-errors")
+        await summary.get_by_role("link", name=re.compile("^Overall")).press("Enter")
+        await expect(overall).to_be_focused()  # the summary's link goes to the field
+        await page.keyboard.press("Control+A")
+        await page.keyboard.type("6")
+        await form.get_by_label(re.compile("^Voice")).select_option("6")
+        await form.get_by_role("button", name="Save the new score").press("Enter")
+        saved = card.locator(".saved-note")
+        await expect(saved).to_be_focused()
+        await expect(saved).to_contain_text("Score saved for Cleo Park: overall 6")
+        await expect(page.locator("[role=status]")).to_contain_text("Score saved for Cleo Park")
+        await expect(form).to_have_count(0)
+        await expect(card.locator(".marks")).to_contain_text("Overridden")
+        await expect(card.locator(".override-note")).to_contain_text(OVERRIDE_REASON)
+        await expect(card.locator(".overall-row")).to_contain_text(
+            re.compile(r"^Overall\s*6 \(AI gave")
+        )
+        await expect(row).to_contain_text("overridden")
+        await expect(row.locator("td").nth(1)).not_to_have_text(score_before)
+        ranks = [
+            int(t)
+            for t in await page.locator(
+                ".results-ranking tbody tr td:first-child"
+            ).all_inner_texts()
+        ]
+        assert ranks == sorted(ranks), ranks  # the table follows the ranking worked out again
+        await scan(teacher, shots, "t13-results-overridden")
+
+        # --- the CSV, through the page ------------------------------------------------
+        async with page.expect_download() as got:
+            await page.get_by_role("button", name="Download results (CSV)").click()
+        download = await got.value
+        assert download.suggested_filename == f"lobby-{code[:3]}-{code[3:]}-results.csv"
+        raw = await asyncio.to_thread(Path(await download.path()).read_bytes)
+        assert raw.startswith("\ufeff".encode())  # the BOM: spreadsheets read UTF-8
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+        assert list(rows[0]) == CSV_COLUMNS
+        assert [r["student"] for r in rows] == ["Ada Lovelace", "Ben Okri", "Cleo Park"]
+        assert {r["username"] for r in rows} == {"ada.l", "ben.o", "cleo.p"}
+        assert {(r["class"], r["round"], r["party"]) for r in rows} == {("7B English", "1", "1")}
+        by_name = {r["student"]: r for r in rows}
+        cleo_row = by_name["Cleo Park"]
+        assert (float(cleo_row["overall"]), cleo_row["voice"], cleo_row["overridden"]) == (
+            6,
+            "6",
+            "yes",
+        )
+        assert cleo_row["words"] == str(len(CLEO_TEXT.split()))
+        assert [by_name[n]["overridden"] for n in ("Ada Lovelace", "Ben Okri")] == ["no", "no"]
+        for r in rows:
+            assert int(r["rank"]) >= 1 and r["match_id"] == rows[0]["match_id"]
+            float(r["rating_change"])  # a ranked lobby: a number for everyone
 
         for p in (teacher, *students):
             p.check_clean()

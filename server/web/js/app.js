@@ -12,6 +12,7 @@ import { Teach } from "../screens/teach.js";
 import { ClassPage } from "../screens/class.js";
 import { NewLobby } from "../screens/newlobby.js";
 import { Hosting } from "../screens/hosting.js";
+import { LobbyResults } from "../screens/lobbyresults.js";
 import { SafetyAlerts } from "../screens/live.js";
 import { isTeacher } from "./rest.js";
 
@@ -26,9 +27,10 @@ const TITLES = {
   class: "Class",
   newlobby: "New lobby",
   hosting: "Lobby",
+  lobbyresults: "Lobby results",
   notfound: "Not found",
 };
-const TEACH_ROUTES = new Set(["teach", "class", "newlobby", "hosting"]);
+const TEACH_ROUTES = new Set(["teach", "class", "newlobby", "hosting", "lobbyresults"]);
 const PHASE_TITLES = { lobby: "Lobby", write: "Write", feedback: "Feedback", scoring: "Scoring", results: "Results", closed: "Results" };
 
 function focusKey(state) {
@@ -110,6 +112,9 @@ export function App({ state, game, rest }) {
       break;
     case "hosting":
       screen = html`<${Hosting} state=${state} rest=${rest} game=${game} lobbyId=${route.params[0]} />`;
+      break;
+    case "lobbyresults":
+      screen = html`<${LobbyResults} state=${state} rest=${rest} game=${game} lobbyId=${route.params[0]} />`;
       break;
     default:
       screen = html`<div class="card"><h1 tabindex="-1">Not found</h1><p>There is no page here.</p><a href="/">Home</a></div>`;

@@ -116,8 +116,8 @@ export class Rest {
     return this._refreshing;
   }
 
-  async _fetch(method, path, { body, token, blob = false } = {}) {
-    const headers = { Accept: blob ? "text/html" : "application/json" };
+  async _fetch(method, path, { body, token, blob = false, accept } = {}) {
+    const headers = { Accept: accept || (blob ? "text/html" : "application/json") };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers.Authorization = `Bearer ${token}`;
     let resp;
@@ -145,14 +145,14 @@ export class Rest {
   }
 
   /** An authenticated call; refreshes and retries once on 401 token_expired. */
-  async call(method, path, body, { blob = false } = {}) {
+  async call(method, path, body, { blob = false, accept } = {}) {
     const token = await this.accessToken();
     try {
-      return await this._fetch(method, path, { body, token, blob });
+      return await this._fetch(method, path, { body, token, blob, accept });
     } catch (err) {
       if (err.status === 401 && err.code === "token_expired") {
         await this.refresh();
-        return this._fetch(method, path, { body, token: this.auth.access_token, blob });
+        return this._fetch(method, path, { body, token: this.auth.access_token, blob, accept });
       }
       if (err.status === 401 && ["session_revoked", "invalid_token"].includes(err.code)) {
         this._forget();
@@ -285,6 +285,21 @@ export class Rest {
 
   closeLobby(lobbyId) {
     return this.call("POST", `/api/v1/lobbies/${enc(lobbyId)}/close`);
+  }
+
+  /** Every round of the lobby: each match's seats, pieces, scores, reviews and flags. */
+  lobbyResults(lobbyId) {
+    return this.call("GET", `/api/v1/lobbies/${enc(lobbyId)}/results`);
+  }
+
+  /** A teacher's override of a piece's score: `{reason, traits?, overall?}` → `{override, match}`. */
+  overrideScore(lobbyId, matchId, playerId, body) {
+    return this.call("PUT", `/api/v1/lobbies/${enc(lobbyId)}/matches/${enc(matchId)}/pieces/${enc(playerId)}/score`, body);
+  }
+
+  /** The lobby's results.csv as a Blob (the route needs the token: no plain link). */
+  resultsCsv(lobbyId) {
+    return this.call("GET", `/api/v1/lobbies/${enc(lobbyId)}/results.csv`, undefined, { blob: true, accept: "text/csv" });
   }
 }
 

@@ -11,6 +11,7 @@ const ROUTES = [
   ["class", /^\/teach\/classes\/([0-9a-fA-F-]{36})$/],
   ["newlobby", /^\/teach\/new-lobby$/],
   ["hosting", /^\/teach\/lobbies\/([0-9a-fA-F-]{36})$/],
+  ["lobbyresults", /^\/teach\/lobbies\/([0-9a-fA-F-]{36})\/results$/],
 ];
 
 export function parse(full) {

@@ -1,6 +1,7 @@
 // A lobby the teacher runs: the join code (large, grouped, to read aloud), the roster as
 // students join (kick, ban), lock/unlock, a message to the lobby, Start round; while a
-// round plays, Pause / Resume / Extend and the live view; the moderation flags always.
+// round plays, Pause / Resume / Extend and the live view; the moderation flags always;
+// once a round has finished, the way to its results (lobbyresults.js).
 
 import { html, useEffect, useState } from "../js/html.js";
 import { Field } from "../js/ui.js";
@@ -137,6 +138,8 @@ export function Hosting({ state, rest, game, lobbyId }) {
   const anyLobbyPhase = matches.some((m) => m.phase === "lobby");
   const closed = lobby.status === "closed";
   const settings = info && info.lobby && info.lobby.settings;
+  // Rounds whose results are in (the one playing is not); the results screen has them.
+  const finished = Math.max(0, (lobby.round || 0) - (playing ? 1 : 0), info && info.rounds ? info.rounds.filter((r) => r.ended_at).length : 0);
 
   return html`<div class="hosting">
     <p class="crumbs"><a href="/teach">Teach</a> <span aria-hidden="true">›</span> ${lobby.name}</p>
@@ -174,6 +177,7 @@ export function Hosting({ state, rest, game, lobbyId }) {
           <button type="button" class="button" onClick=${() => act("lock", "lobby.lock", { locked: !lobby.locked }, lobby.locked ? "The lobby is open again." : "The lobby is locked.")} disabled=${!!busy || closed}>
             ${lobby.locked ? "Unlock the lobby" : "Lock the lobby"}
           </button>
+          ${finished > 0 ? html`<a class="button" href=${"/teach/lobbies/" + lobbyId + "/results"}>Results, scores and CSV</a>` : null}
         </div>
         ${actionError ? html`<p class="form-error" role="alert"><span aria-hidden="true">⚠ </span>${actionError}</p>` : null}
       </section>

@@ -15,6 +15,8 @@ const REASONS = {
 };
 
 export const reasonText = (reasons) => (reasons || []).map((r) => REASONS[r] || r.replace(/_/g, " ")).join(", ");
+/** Who wrote the flagged text: the student's name and alias; a bot has only its alias. */
+const who = (f) => (f.name ? html`<strong>${f.name}</strong> (${f.alias})` : html`<strong>${f.alias}</strong> (bot)`);
 const where = (f) => `${f.source === "review" ? "a review" : "their piece"}, party ${f.party}, ${PHASES[f.phase] ? PHASES[f.phase].toLowerCase() : f.phase}`;
 
 /** Safety signals: an alert the teacher cannot miss, on any screen, until marked seen. */
@@ -28,7 +30,7 @@ export function SafetyAlerts({ watch, game, route }) {
     <ul>
       ${open.map(
         (f) => html`<li key=${f.key}>
-          <p><strong>${f.name}</strong> (${f.alias}) wrote, in ${where(f)}:</p>
+          <p>${who(f)} wrote, in ${where(f)}:</p>
           <blockquote class="flag-text">${f.text}</blockquote>
           <p class="hint-strong">Flagged for: ${reasonText(f.reasons)}.</p>
           <button type="button" class="button small" onClick=${() => game.lobbies.acknowledge(f.key)}>I have seen this alert</button>
@@ -48,7 +50,7 @@ export function Flags({ flags }) {
     <ul>
       ${sorted.map(
         (f) => html`<li key=${f.key} class=${f.safety ? "is-safety" : ""}>
-          <p>${f.safety ? html`<strong class="tag-danger">Safety</strong> ` : null}<strong>${f.name}</strong> (${f.alias}) — ${where(f)}; flagged for ${reasonText(f.reasons)}.</p>
+          <p>${f.safety ? html`<strong class="tag-danger">Safety</strong> ` : null}${who(f)} — ${where(f)}; flagged for ${reasonText(f.reasons)}.</p>
           <blockquote class="flag-text">${f.text}</blockquote>
         </li>`,
       )}
@@ -89,7 +91,12 @@ export function LiveView({ watch }) {
   const round = watch.round;
   if (!round) return null;
   return html`<section class="live" aria-labelledby="live-h">
-    <h2 id="live-h">Round ${round.round}${round.status === "ended" ? " — finished" : ""}</h2>
+    <div class="phase-head">
+      <h2 id="live-h">Round ${round.round}${round.status === "ended" ? " — finished" : ""}</h2>
+      ${round.status === "ended"
+        ? html`<a class="button primary" href=${"/teach/lobbies/" + watch.lobbyId + "/results"}>Results of round ${round.round}</a>`
+        : null}
+    </div>
     ${round.skipped && round.skipped.length
       ? html`<p class="hint">Sitting this round out (playing a match elsewhere): ${round.skipped.map((s) => s.name || s).join(", ")}.</p>`
       : null}

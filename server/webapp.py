@@ -55,6 +55,10 @@ SCREENS = (
     "/teach/classes/{class_id}",
     "/teach/new-lobby",
     "/teach/lobbies/{lobby_id}",
+    "/teach/lobbies/{lobby_id}/results",
+    "/watch",
+    "/watch/{match_id}",
+    "/replays/{match_id}",
 )
 """Paths the client routes itself; each answers ``index.html``.  Later screens add theirs."""
 

@@ -35,7 +35,7 @@ const rest = new Rest({
 });
 
 const SIGNED_OUT_OK = new Set(["home", "notfound"]);
-const TEACHERS_ONLY = new Set(["teach", "class", "newlobby", "hosting"]);
+const TEACHERS_ONLY = new Set(["teach", "class", "newlobby", "hosting", "lobbyresults"]);
 
 function guard(route) {
   if (!rest.signedIn && !SIGNED_OUT_OK.has(route.name)) return "/";

@@ -22,6 +22,8 @@ const ANSWERED_BY = {
   "lobby.join": ["lobby.state"],
   "lobby.leave": ["lobby.state"],
   "lobby.watch": ["lobby.roster"],
+  "spectate.join": ["spectate.state"],
+  "spectate.leave": ["spectate.left"],
 };
 
 /** Messages the server acknowledges with `ack` (docs/protocol.md). */
@@ -340,10 +342,24 @@ export class GameSocket {
  *
  * onChange({text, status}) — status: "saved" | "saving" | "offline" | "locked".
  */
+const realTimers = {
+  now: () => Date.now(),
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (id) => clearTimeout(id),
+};
+
 export class DraftSync {
-  constructor(socket, { debounceMs = 400, onChange = () => {}, maxChars = 20000 } = {}) {
+  constructor(
+    socket,
+    { debounceMs = 400, maxWaitMs = 1000, onChange = () => {}, maxChars = 20000, timers = realTimers } = {},
+  ) {
     this.socket = socket;
+    this.timers = timers; // {now, set, clear}: injected so a test runs on a fake clock
     this.debounceMs = debounceMs;
+    // Typing without a pause still sends at least this often: one edit of a whole
+    // sentence would be more than the server's paste_chars and flagged as a paste.
+    this.maxWaitMs = maxWaitMs;
+    this._dueBy = null;
     this.onChange = onChange;
     this.maxChars = maxChars;
     this.matchId = null;
@@ -351,7 +367,7 @@ export class DraftSync {
   }
 
   reset(matchId) {
-    clearTimeout(this._timer);
+    this._cancel();
     this.matchId = matchId;
     const saved = matchId ? local.get("draft." + matchId) : null;
     this.text = saved ? saved.text : "";
@@ -419,7 +435,7 @@ export class DraftSync {
   }
 
   lock() {
-    clearTimeout(this._timer);
+    this._cancel();
     this.locked = true;
     this._notify();
   }
@@ -437,7 +453,7 @@ export class DraftSync {
 
   /** Send what is waiting now (before a paste, on blur, at a deadline). */
   flush() {
-    clearTimeout(this._timer);
+    this._cancel();
     if (this.locked || !this.started || this.socket.status !== "online") return;
     if (this.sentText === null) {
       this._snapshot();
@@ -453,12 +469,21 @@ export class DraftSync {
   }
 
   _schedule(ms) {
-    clearTimeout(this._timer);
-    this._timer = setTimeout(() => this.flush(), ms);
+    const now = this.timers.now();
+    if (this._dueBy === null) this._dueBy = now + this.maxWaitMs;
+    else ms = Math.min(ms, Math.max(0, this._dueBy - now));
+    this.timers.clear(this._timer);
+    this._timer = this.timers.set(() => this.flush(), ms);
+  }
+
+  _cancel() {
+    this.timers.clear(this._timer);
+    this._timer = null;
+    this._dueBy = null;
   }
 
   _snapshot() {
-    clearTimeout(this._timer);
+    this._cancel();
     if (this.locked || this.socket.status !== "online") return;
     this.seq += 1;
     const d = { seq: this.seq, snapshot: this.text };

@@ -138,6 +138,7 @@ class Room:
         delay: float,
         tick: float,
         clock: Clock,
+        on_drop: Callable[[Room, Connection], None],
         on_empty: Callable[[Room], None],
     ) -> None:
         self.match_id = match_id
@@ -153,6 +154,7 @@ class Room:
         self.failed: BaseException | None = None
         self.of: dict[Connection, Group] = {}
         self.stopped = False  # the match stopped on this node (closed or drained)
+        self._on_drop = on_drop
         self._on_empty = on_empty
 
     @property
@@ -221,6 +223,10 @@ class Room:
         return group
 
     def add(self, conn: Connection, group: Group) -> None:
+        """Make ``conn`` a member of ``group`` (leaving its group here, if any)."""
+        old = self.of.get(conn)
+        if old is not None:
+            old.members.pop(conn, None)
         self.of[conn] = group
         group.members[conn] = None
 
@@ -231,6 +237,7 @@ class Room:
         group.members.pop(conn, None)
         if notify:
             conn.send_event(SpectateLeft(match_id=self.match_id, reason=reason))
+        self._on_drop(self, conn)
         if not self.of:
             self._on_empty(self)
         return True

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from server.access.facts import seat_facts, viewer_and_lobby
@@ -45,12 +44,10 @@ def _not_found() -> ProtocolError:
     return ProtocolError(ErrorCode.MATCH_NOT_FOUND, "no running match to watch with this id")
 
 
-@dataclass(frozen=True, slots=True)
-class LiveMatch:
-    """A running match as the live list shows it (before the access check)."""
-
-    runner: MatchRunner
-    spectators: int
+def _full() -> ProtocolError:
+    return ProtocolError(
+        ErrorCode.SPECTATORS_FULL, "this match has as many spectators as it can take"
+    )
 
 
 class Spectating:
@@ -81,10 +78,12 @@ class Spectating:
         room = self.rooms.get(match_id)
         if room is not None:
             room.match_stopped()
+            if not room.count:
+                self._forget(room)
 
     def gone(self, conn: Connection) -> None:
         """The socket closed."""
-        room = self._of.pop(conn, None)
+        room = self._of.get(conn)
         if room is not None:
             room.drop(conn)
 
@@ -99,7 +98,7 @@ class Spectating:
     # --- the two messages --------------------------------------------------------------
 
     async def leave(self, conn: Connection) -> None:
-        room = self._of.pop(conn, None)
+        room = self._of.get(conn)
         if room is None or not room.drop(conn, notify=True, reason="left"):
             raise ProtocolError(ErrorCode.NOT_WATCHING, "this socket watches no match")
 
@@ -132,11 +131,8 @@ class Spectating:
             if runner.closed:
                 raise _not_found()
             room = self._open(runner)
-        previous = self._of.get(conn)
-        if previous is not room and room.count >= self._settings.max_spectators:
-            raise ProtocolError(
-                ErrorCode.SPECTATORS_FULL, "this match has as many spectators as it can take"
-            )
+        if self._full(room, conn):
+            raise _full()
         await room.ready.wait()
         if room.failed is not None:
             self._forget(room)
@@ -147,12 +143,14 @@ class Spectating:
             if conn.closing:
                 return
             raise _not_found()  # the match ended and its room with it while we waited
+        if self._full(room, conn):  # others joined while the room was read
+            if not room.count:
+                self._forget(room)
+            raise _full()
         group = room.group(access.delay, access.sees_withheld)
+        previous = self._of.get(conn)
         if previous is not None and previous is not room:
-            self._of.pop(conn, None)
             previous.drop(conn, notify=True, reason="replaced")
-        elif previous is room:
-            room.drop(conn)
         view = group.view
         labels = [seat_label(access, seat) for seat in room.seats]
         visible = [
@@ -164,7 +162,7 @@ class Spectating:
             visible,
             delay=group.delay,
             at=hub.clock.now() - group.delay,
-            spectators=room.count + 1,
+            spectators=room.count + (0 if conn in room.of else 1),
         )
         state["seats"] = tuple(SpectatorSeat(**s) for s in state["seats"])
         conn.send_event(SpectateState(**state))
@@ -186,6 +184,7 @@ class Spectating:
             delay=self._settings.spectator_delay_seconds,
             tick=self._settings.spectator_tick_seconds,
             clock=self.hub.clock,
+            on_drop=self._dropped,
             on_empty=self._forget,
         )
         self.rooms[key] = room
@@ -193,6 +192,14 @@ class Spectating:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return room
+
+    def _full(self, room: Room, conn: Connection) -> bool:
+        return conn not in room.of and room.count >= self._settings.max_spectators
+
+    def _dropped(self, room: Room, conn: Connection) -> None:
+        if self._of.get(conn) is room:
+            del self._of[conn]
+        self.hub.metrics.spectators.set(len(self._of))
 
     def _forget(self, room: Room) -> None:
         if self.rooms.get(room.match_id) is room and not room.count:

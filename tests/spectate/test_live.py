@@ -281,3 +281,54 @@ async def test_the_live_list(node: Node, database: str) -> None:
     await watcher.close()
     for p in [*p1, *p2, *p3]:
         await p.c.close()
+
+
+async def test_joining_mid_match_rejoining_and_switching(node: Node) -> None:
+    people = await users(node, 4)
+    others = await users(node, 4)
+    (stranger,) = await users(node, 1)
+    match_id, players, _ = await match_of(node, people)
+    other_id, other_players, _ = await match_of(node, others)
+    for p in players:
+        await p.ready()
+    for p in players:
+        await p.c.wait("match.phase", lambda d: d["phase"] == "write")
+    for p in players:
+        await p.write(2)
+    # Joined mid-match: the room reads the log so far; the state is the match `delay` ago.
+    watcher = await spectator(node, stranger.token, Codec.MSGPACK)
+    await watcher.send("spectate.join", {"match_id": match_id})
+    first = await watcher.wait("spectate.state")
+    state = first["d"]
+    assert state["at"] == pytest.approx(first["ts"] / 1000 - DELAY, abs=0.002)
+
+    def follow() -> list[str]:
+        texts = [s["text"] for s in state["seats"]]
+        for f in watcher.all("spectate.events"):
+            for e in f["d"]["events"]:
+                assert f["ts"] >= round((e["at"] + DELAY) * 1000)
+                assert e["at"] > state["at"]  # nothing the state already showed
+                if e["k"] == "edit":
+                    texts[e["seat"]] = apply(texts[e["seat"]], e)
+        return texts
+
+    await watcher.until(lambda: follow() == [p.text for p in players])
+    # The same match again: a fresh state, still one spectator.
+    mark = len(watcher.events)
+    await watcher.send("spectate.join", {"match_id": match_id})
+    again = await watcher.wait("spectate.state", start=mark)
+    assert again["d"]["spectators"] == 1
+    assert [s["text"] for s in again["d"]["seats"]] == [p.text for p in players]
+    # Another match: the first is left ("replaced").
+    mark = len(watcher.events)
+    await watcher.send("spectate.join", {"match_id": other_id})
+    left = await watcher.wait("spectate.left", start=mark)
+    assert left["d"] == {"match_id": match_id, "reason": "replaced"}
+    assert (await watcher.wait("spectate.state", start=mark))["d"]["match_id"] == other_id
+    hub = node.app[REALTIME]
+    assert hub.spectators.count(match_id) == 0 and hub.spectators.count(other_id) == 1
+    assert match_id not in hub.spectators.rooms  # an empty room is dropped
+    await watcher.close()
+    await watcher.until(lambda: hub.spectators.count(other_id) == 0)
+    for p in [*players, *other_players]:
+        await p.c.close()

@@ -1,4 +1,5 @@
-"""``POST /api/v1/prompt-images``: a teacher uploads an image for their custom prompts.
+"""``POST /api/v1/prompt-images``: a teacher uploads an image for their custom prompts;
+``DELETE /api/v1/prompt-images/{image_id}`` deletes one.
 
 The body is the image file itself (not JSON, not a multipart form).  What it is is read
 from its bytes (:mod:`server.uploads.images`): PNG, JPEG or WebP, at most
@@ -20,6 +21,14 @@ Who may fetch an image: anyone with its address.  The id is a random uuid (v4, 1
 bits), given only to the teacher who uploaded it and, through the prompt, to the players of
 the matches that use it; an ``<img>`` cannot send the Bearer token, so the address itself is
 the permission (``docs/lobbies.md``).
+
+Deleting: the teacher's own image (an admin: anyone's); anyone else's is 404
+``image_not_found``, as if it did not exist.  An image that is the prompt of a lobby that
+may still play it — open, or closed while its round plays — is refused with 409
+``image_in_use`` (``details.lobby_ids``): a round about to start, or playing, would show
+the class a broken image.  Lobbies that closed keep their rules as they were (the image's
+file name): their results and replays show the image as gone.  Deleting the account
+deletes its images too (``server/accounts/store.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +41,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from server.accounts import store as accounts
 from server.api.classes import _caller
-from server.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
+from server.classes import store as cstore
+from server.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from server.http import ratelimit
 from server.http.body import ClientAborted, RequestTimeout
 from server.http.middleware import client_ip, request_id
@@ -184,7 +194,10 @@ async def upload_prompt_image(request: web.Request) -> web.Response:
         raise ApiError(
             refused.message, code=refused.code, status=refused.status, details=refused.details
         ) from None
-    stored, new = await image_store.save(pg, caller.id, clean)
+    try:
+        stored, new = await image_store.save(pg, caller.id, clean)
+    except image_store.OwnerGone:
+        raise Unauthorized("this account no longer exists", code="invalid_token") from None
     if new:
         await accounts.audit(
             pg,
@@ -206,11 +219,12 @@ async def upload_prompt_image(request: web.Request) -> web.Response:
 
 
 async def owned_image(
-    request: web.Request, image_id: str, owners: set[str]
+    db: image_store.Db, image_id: str, owners: set[str], *, hold: bool = False
 ) -> image_store.ImageInfo:
     """The image ``image_id`` when one of ``owners`` uploaded it; 404 ``image_not_found``
-    otherwise (someone else's image does not exist for you)."""
-    found = await image_store.info(request.app[PG], image_id)
+    otherwise (someone else's image does not exist for you).  ``hold``: kept from being
+    deleted until ``db``'s transaction ends (:func:`image_store.info`)."""
+    found = await image_store.info(db, image_id, hold=hold)
     if found is None or found.teacher_id not in owners:
         raise NotFound(
             "no such image among those you uploaded (POST /api/v1/prompt-images)",
@@ -218,3 +232,69 @@ async def owned_image(
             details={"field": "settings.prompt.image_id"},
         )
     return found
+
+
+@api.route(
+    "DELETE",
+    UPLOAD_PATH + "/{image_id}",
+    summary="Delete one of your prompt images (teachers and admins; admins: anyone's), "
+    "unless a lobby that may still play it shows it",
+    tag="lobbies",
+    auth=True,
+    responses={
+        204: ("deleted: /prompts/<image> answers 404 from now on", None),
+        403: ("not a teacher (not_a_teacher), or a bot token", None),
+        404: ("no such image among yours (image_not_found)", None),
+        409: (
+            "the prompt of a lobby that is open, or closed while a round plays "
+            "(image_in_use; details.lobby_ids): change its prompt or close it first",
+            None,
+        ),
+        429: ("rate limited (lobbies.write or the per-address limit); see Retry-After", None),
+    },
+)
+async def delete_prompt_image(request: web.Request) -> web.Response:
+    caller = await _caller(request)
+    if caller.role not in ("teacher", "admin"):
+        raise Forbidden("only teachers and admins have prompt images", code="not_a_teacher")
+    await ratelimit.limit(
+        request.app,
+        request.app[REDIS],
+        "lobbies.write",
+        caller.id,
+        request.app[SETTINGS].lobbies.writes_per_account_per_minute,
+        per="account",
+    )
+    missing = NotFound(
+        "no such image among those you uploaded (POST /api/v1/prompt-images)",
+        code="image_not_found",
+    )
+    image_id = cstore.as_uuid(request.match_info["image_id"])
+    if image_id is None:
+        raise missing
+    async with request.app[PG].acquire() as conn, conn.transaction():
+        found = await image_store.info(conn, str(image_id))
+        if found is None or not (caller.role == "admin" or found.teacher_id == caller.id):
+            raise missing
+        try:
+            deleted = await image_store.delete(conn, found.id)
+        except image_store.ImageInUse as in_use:
+            raise Conflict(
+                "a lobby that may still play this image shows it in its prompt: change that "
+                "lobby's prompt, or close it, first",
+                code="image_in_use",
+                details={"lobby_ids": in_use.lobby_ids},
+            ) from None
+        if deleted is None:  # deleted meanwhile by another request
+            raise missing
+        await accounts.audit(
+            conn,
+            "prompt_image.delete",
+            actor_id=caller.id,
+            target_type="prompt_image",
+            target_id=deleted.id,
+            details={"teacher_id": deleted.teacher_id, "sha256": deleted.sha256},
+            request_id=request_id(request),
+            ip=client_ip(request),
+        )
+    return web.Response(status=204)

@@ -19,6 +19,7 @@ import dataclasses
 import uuid
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
 from server.accounts import store as accounts
@@ -294,14 +295,16 @@ def _name(f: Fields, *, required: bool) -> str | None:
 
 
 async def _with_image(
-    request: web.Request, rules: LobbyRules, current: LobbyRules, owners: set[str]
+    conn: asyncpg.Connection, rules: LobbyRules, current: LobbyRules, owners: set[str]
 ) -> LobbyRules:
     """``rules`` with its custom prompt's image file name, once the image is found to be
-    one of ``owners``' (404 ``image_not_found`` otherwise); unchanged rules as they are."""
+    one of ``owners``' (404 ``image_not_found`` otherwise); unchanged rules as they are.
+    The image is held until ``conn``'s transaction ends: it cannot be deleted between
+    being found and the lobby being written (a deletion then sees the lobby)."""
     choice = rules.prompt
     if not choice.image_id or choice == current.prompt:
         return rules
-    found = await owned_image(request, choice.image_id, owners)
+    found = await owned_image(conn, choice.image_id, owners, hold=True)
     prompt = dataclasses.replace(choice, image=found.file_name)
     return dataclasses.replace(rules, prompt=prompt)
 
@@ -362,25 +365,25 @@ async def create_lobby(request: web.Request) -> web.Response:
         if klass is None or not _manages(caller, klass):
             raise NotFound("no such class", code="class_not_found")
     defaults = LobbyRules.defaults(settings.match, bots=settings.bots.enabled)
-    rules = await _with_image(request, rules, defaults, {caller.id})
-    limit = settings.lobbies.open_per_teacher
-    if await store.count_open(pg, caller.id) >= limit:
-        raise Conflict(
-            f"a teacher may have at most {limit} open lobbies: close one first",
-            code="too_many_lobbies",
-            details={"limit": limit},
-        )
     if name is None:
         name = roster.clean_class_name(f"{klass.name} lobby"[:60]) if klass else "Lobby"
-    hub = request.app[REALTIME]
-    lobby = await store.create_lobby(
-        pg,
-        teacher_id=caller.id,
-        class_id=None if klass is None else klass.id,
-        name=name,
-        rules=rules,
-        node_id=hub.node_id,
-    )
+    limit = settings.lobbies.open_per_teacher
+    async with pg.acquire() as conn, conn.transaction():
+        rules = await _with_image(conn, rules, defaults, {caller.id})
+        if await store.count_open(conn, caller.id) >= limit:
+            raise Conflict(
+                f"a teacher may have at most {limit} open lobbies: close one first",
+                code="too_many_lobbies",
+                details={"limit": limit},
+            )
+        lobby = await store.create_lobby(
+            conn,
+            teacher_id=caller.id,
+            class_id=None if klass is None else klass.id,
+            name=name,
+            rules=rules,
+            node_id=request.app[REALTIME].node_id,
+        )
     await _audit(request, "lobby.create", caller, lobby.id, class_id=lobby.class_id)
     return web.json_response(lobby.public(), status=201)
 
@@ -484,9 +487,10 @@ async def update_lobby(request: web.Request) -> web.Response:
         raise Conflict(
             "a round is playing: change the rules once it has ended", code="lobby_playing"
         )
-    rules = await _with_image(request, rules, lobby.rules, {lobby.teacher_id, caller.id})
     pg = request.app[PG]
-    await store.update_lobby(pg, lobby.id, name=name, rules=rules)
+    async with pg.acquire() as conn, conn.transaction():
+        rules = await _with_image(conn, rules, lobby.rules, {lobby.teacher_id, caller.id})
+        await store.update_lobby(conn, lobby.id, name=name, rules=rules)
     await _audit(request, "lobby.update", caller, lobby.id, fields=sorted(f.body))
     await request.app[REALTIME].lobbies.refresh(lobby.id)
     found = await store.lobby_by_id(pg, uuid.UUID(lobby.id))

@@ -5,7 +5,9 @@ Who sees what: the lobby's teacher and admins, as for the lobby itself (anyone e
 ``lobby_not_found``).  An override counts in ``lobbies.writes_per_account_per_minute``
 (bucket ``lobbies.write``); the match's ranking and ratings are recomputed with it in one
 transaction (server/storage/overrides.py) and it is audit-logged
-(``lobby.score.override``).  docs/lobbies.md, "Results, overrides and CSV".
+(``lobby.score.override``); removing it (``DELETE`` of the same path) brings the AI's
+scores back the same way (``lobby.score.override.delete``).  docs/lobbies.md, "Results,
+overrides and CSV".
 """
 
 from __future__ import annotations
@@ -526,11 +528,7 @@ async def override_score(request: web.Request) -> web.Response:
     lobby = await _managed(request, caller)
     await _write_limit(request, caller)
     override = _override_body(Fields(await json_body(request), {"traits", "overall", "reason"}))
-    try:
-        match_id = uuid.UUID(request.match_info["match_id"])
-    except ValueError:
-        raise NotFound("no such piece in this lobby", code="piece_not_found") from None
-    player_id = request.match_info["player_id"]
+    match_id, player_id = _piece_path(request)
     pg = request.app[PG]
     try:
         await overrides.override_score(
@@ -549,7 +547,21 @@ async def override_score(request: web.Request) -> web.Response:
             "nothing was submitted: an empty piece scores 0 whatever its scores",
             code="piece_empty",
         ) from None
-    async with pg.acquire() as conn:
+    return await _after(request, match_id, player_id)
+
+
+def _piece_path(request: web.Request) -> tuple[uuid.UUID, str]:
+    try:
+        match_id = uuid.UUID(request.match_info["match_id"])
+    except ValueError:
+        raise NotFound("no such piece in this lobby", code="piece_not_found") from None
+    return match_id, request.match_info["player_id"]
+
+
+async def _after(request: web.Request, match_id: uuid.UUID, player_id: str) -> web.Response:
+    """``{override, match}``: the piece's override in force (or null) and its match's
+    results, as the teacher reads them."""
+    async with request.app[PG].acquire() as conn:
         seats = (await _match_seats(conn, [match_id]))[match_id]
         party = await conn.fetchrow(
             "SELECT lm.match_id, lm.round, lm.party, true AS finished, m.ranked, m.focus, "
@@ -560,6 +572,49 @@ async def override_score(request: web.Request) -> web.Response:
     assert party is not None
     mine = next(s for s in seats if s["player_id"] == player_id)
     return web.json_response({"override": mine["override"], "match": _match(party, seats)})
+
+
+@api.route(
+    "DELETE",
+    "/api/v1/lobbies/{lobby_id}/matches/{match_id}/pieces/{player_id}/score",
+    summary="Remove a piece's override: the AI's scores are back and the match's ranking "
+    "and ratings are recomputed from them; audited",
+    tag="lobbies",
+    auth=True,
+    responses={
+        200: (
+            "no override any more (override: null) and the match's results after it",
+            _OVERRIDE_OUT,
+        ),
+        404: (
+            "no such lobby (lobby_not_found), no such piece in it (piece_not_found), or the "
+            "piece has no override (override_not_found)",
+            None,
+        ),
+        429: _WRITE_LIMITED,
+    },
+)
+async def remove_override(request: web.Request) -> web.Response:
+    caller = await _caller(request)
+    lobby = await _managed(request, caller)
+    await _write_limit(request, caller)
+    match_id, player_id = _piece_path(request)
+    try:
+        await overrides.remove_override(
+            request.app[PG],
+            lobby_id=lobby.id,
+            match_id=match_id,
+            player_id=player_id,
+            who=overrides.Who(caller.id, request_id(request), client_ip(request)),
+            settings=request.app[SETTINGS].match,
+        )
+    except overrides.PieceNotFound:
+        raise NotFound("no such piece in this lobby", code="piece_not_found") from None
+    except overrides.OverrideNotFound:
+        raise NotFound(
+            "this piece has no override: its scores are the AI's", code="override_not_found"
+        ) from None
+    return await _after(request, match_id, player_id)
 
 
 # --- CSV ---------------------------------------------------------------------------------

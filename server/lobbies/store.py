@@ -111,7 +111,7 @@ class MemberRow:
 
 
 async def create_lobby(
-    db: Db,
+    conn: asyncpg.Connection,
     *,
     teacher_id: str,
     class_id: str | None,
@@ -119,23 +119,25 @@ async def create_lobby(
     rules: LobbyRules,
     node_id: str,
 ) -> LobbyRow:
-    """A new open lobby with a code no other open lobby holds (drawn again if taken)."""
+    """A new open lobby with a code no other open lobby holds (drawn again if taken).
+    Each draw is a transaction of its own, or a savepoint inside the caller's."""
     for _ in range(16):
         try:
-            lobby_id = await db.fetchval(
-                "INSERT INTO lobbies (teacher_id, class_id, name, code, settings, node_id, "
-                "class_may_watch) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING id",
-                uuid.UUID(teacher_id),
-                None if class_id is None else uuid.UUID(class_id),
-                name,
-                new_code(CODE_LENGTH),
-                _settings(rules),
-                node_id,
-                rules.class_may_watch,
-            )
+            async with conn.transaction():
+                lobby_id = await conn.fetchval(
+                    "INSERT INTO lobbies (teacher_id, class_id, name, code, settings, node_id, "
+                    "class_may_watch) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING id",
+                    uuid.UUID(teacher_id),
+                    None if class_id is None else uuid.UUID(class_id),
+                    name,
+                    new_code(CODE_LENGTH),
+                    _settings(rules),
+                    node_id,
+                    rules.class_may_watch,
+                )
         except asyncpg.UniqueViolationError:
             continue
-        found = await lobby_by_id(db, lobby_id)
+        found = await lobby_by_id(conn, lobby_id)
         assert found is not None
         return found
     raise RuntimeError("no free lobby code after 16 draws")

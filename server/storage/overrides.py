@@ -7,7 +7,10 @@ writing component and match score, every seat's rank, and — for a ranked match
 match's TrueSkill update computed again from the ratings its players came in with, plus
 the audit entry (``lobby.score.override``: actor, before, after, reason).  An override
 replaces the earlier one of the same piece: it is applied to the AI's original values,
-never on top of an earlier override.
+never on top of an earlier override.  :func:`remove_override` takes it away the same way:
+the AI's values are back, and the seat, the ranking and the ratings are recomputed from
+them in one transaction (``lobby.score.override.delete``); a later override starts again
+from revision 1 (the audit log keeps every one).
 
 Ratings and later matches: the match's recorded update (``rating_history``: before and
 after) is recomputed from the same *before* values with the new ranks, and each player's
@@ -45,6 +48,7 @@ MIN_SIGMA = 1e-3
 """A shifted sigma never goes below this (a rating's uncertainty stays positive)."""
 REASON_CHARS = 500
 ACTION = "lobby.score.override"
+REMOVE_ACTION = "lobby.score.override.delete"
 MODEL = RatingModel()  # what every match is rated with (server/game/state.py)
 
 # --- pure: the seat's score, the ranking and the rating update again -------------------
@@ -146,6 +150,10 @@ class PieceEmpty(Exception):
     """The player submitted nothing: an empty piece scores 0 whatever its scores."""
 
 
+class OverrideNotFound(Exception):
+    """The piece has no override to take away."""
+
+
 @dataclass(frozen=True, slots=True)
 class Override:
     traits: dict[str, int]  # only those the teacher set
@@ -164,6 +172,153 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str) else value
 
 
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A scored, ranked piece of a lobby's match, its seats locked (see :func:`_piece`)."""
+
+    match_id: uuid.UUID
+    player: str
+    focus: str
+    ranked_match: bool
+    ranks: dict[str, int]  # every ranked seat's rank as stored
+    seats: dict[str, SeatScores]  # every ranked seat as stored
+    traits: dict[str, int]  # the piece's trait scores in force
+    overall: float  # and its overall
+    earlier: asyncpg.Record | None  # the override in force, if any
+
+
+async def _piece(
+    conn: asyncpg.Connection, lobby_id: uuid.UUID, match_id: uuid.UUID, player_id: str
+) -> _Piece:
+    """The piece, with every seat of its match locked until the transaction ends (one
+    change of a match's scores at a time); :class:`PieceNotFound` when the match is not
+    the lobby's or the player has no ranked, scored seat in it."""
+    match = await conn.fetchrow(
+        "SELECT m.id, m.focus, m.ranked FROM lobby_matches lm JOIN matches m "
+        "ON m.id = lm.match_id WHERE lm.match_id = $1 AND lm.lobby_id = $2",
+        match_id,
+        lobby_id,
+    )
+    if match is None:
+        raise PieceNotFound
+    seats = await conn.fetch(
+        "SELECT s.player_id, s.rank, s.score, s.writing, s.review, s.user_id, "
+        "coalesce(sub.empty, true) AS empty, "
+        "(SELECT count(*) FROM reviews r WHERE r.match_id = s.match_id "
+        "AND r.reviewer_id = s.player_id)::int AS written "
+        "FROM seats s LEFT JOIN submissions sub "
+        "ON sub.match_id = s.match_id AND sub.player_id = s.player_id "
+        "WHERE s.match_id = $1 ORDER BY s.player_id FOR UPDATE OF s",
+        match_id,
+    )
+    ranked = {s["player_id"]: s for s in seats if s["rank"] is not None}
+    piece = await conn.fetchrow(
+        "SELECT overall FROM piece_scores WHERE match_id = $1 AND player_id = $2",
+        match_id,
+        player_id,
+    )
+    if player_id not in ranked or piece is None:
+        raise PieceNotFound
+    traits = {
+        r["trait"]: int(r["value"])
+        for r in await conn.fetch(
+            "SELECT trait, value FROM scores WHERE match_id = $1 AND player_id = $2",
+            match_id,
+            player_id,
+        )
+    }
+    earlier = await conn.fetchrow(
+        "SELECT overall, traits, ai_overall, ai_traits, reason, revision "
+        "FROM score_overrides WHERE match_id = $1 AND player_id = $2",
+        match_id,
+        player_id,
+    )
+    return _Piece(
+        match_id=match_id,
+        player=player_id,
+        focus=match["focus"],
+        ranked_match=match["ranked"],
+        ranks={p: s["rank"] for p, s in ranked.items()},
+        seats={
+            p: SeatScores(p, s["writing"], s["review"], s["score"], s["empty"], s["written"])
+            for p, s in ranked.items()
+        },
+        traits=traits,
+        overall=float(piece["overall"]),
+        earlier=earlier,
+    )
+
+
+async def _rescore(
+    conn: asyncpg.Connection,
+    piece: _Piece,
+    traits: Mapping[str, int],
+    overall: float,
+    settings: MatchSettings,
+    model: RatingModel,
+) -> dict[str, Any]:
+    """Give the piece these scores and recompute the match from them: the seat's writing
+    and score, every rank, the rating update (ranked matches).  The audit entry's
+    ``before``, ``after``, ``ranks`` and ``ratings``."""
+    match_id, me = piece.match_id, piece.player
+    new = dict(piece.seats)
+    new[me] = rescored(piece.seats[me], traits, overall, piece.focus, settings)
+    ranks = rerank({p: s.score for p, s in new.items()})
+    await conn.execute(
+        "UPDATE piece_scores SET overall = $3 WHERE match_id = $1 AND player_id = $2",
+        match_id,
+        me,
+        overall,
+    )
+    await conn.execute(
+        "DELETE FROM scores WHERE match_id = $1 AND player_id = $2 AND NOT trait = ANY($3)",
+        match_id,
+        me,
+        list(traits),
+    )
+    await conn.executemany(
+        "INSERT INTO scores (match_id, player_id, trait, value, engine, provisional) "
+        "VALUES ($1, $2, $3, $4, 'offline', false) ON CONFLICT (match_id, player_id, trait) "
+        "DO UPDATE SET value = excluded.value",
+        [(match_id, me, t, v) for t, v in traits.items()],
+    )
+    await conn.executemany(
+        "UPDATE seats SET rank = $3, score = $4, writing = $5, review = $6 "
+        "WHERE match_id = $1 AND player_id = $2",
+        [(match_id, p, ranks[p], s.score, s.writing, s.review) for p, s in new.items()],
+    )
+    rating = await _rerate(conn, match_id, ranks, model) if piece.ranked_match else {}
+    return {
+        "before": {
+            "traits": piece.traits,
+            "overall": piece.overall,
+            "rank": piece.ranks[me],
+            "score": piece.seats[me].score,
+        },
+        "after": {
+            "traits": dict(traits),
+            "overall": overall,
+            "rank": ranks[me],
+            "score": new[me].score,
+        },
+        "ranks": {p: [piece.ranks[p], ranks[p]] for p in ranks if piece.ranks[p] != ranks[p]},
+        "ratings": rating,
+    }
+
+
+async def _audit(conn: asyncpg.Connection, action: str, who: Who, details: dict[str, Any]) -> None:
+    await accounts.audit(
+        conn,
+        action,
+        actor_id=who.actor_id,
+        target_type="match",
+        target_id=details["match_id"],
+        details=details,
+        request_id=who.request_id,
+        ip=who.ip,
+    )
+
+
 async def override_score(
     pool: asyncpg.Pool,
     *,
@@ -179,76 +334,16 @@ async def override_score(
     audit entry's details (before, after)."""
     lid = uuid.UUID(lobby_id)
     async with pool.acquire() as conn, conn.transaction():
-        match = await conn.fetchrow(
-            "SELECT m.id, m.focus, m.ranked FROM lobby_matches lm JOIN matches m "
-            "ON m.id = lm.match_id WHERE lm.match_id = $1 AND lm.lobby_id = $2",
-            match_id,
-            lid,
-        )
-        if match is None:
-            raise PieceNotFound
-        # One override of a match at a time: the seats are locked until the end.
-        seats = await conn.fetch(
-            "SELECT s.player_id, s.rank, s.score, s.writing, s.review, s.user_id, "
-            "coalesce(sub.empty, true) AS empty, "
-            "(SELECT count(*) FROM reviews r WHERE r.match_id = s.match_id "
-            "AND r.reviewer_id = s.player_id)::int AS written "
-            "FROM seats s LEFT JOIN submissions sub "
-            "ON sub.match_id = s.match_id AND sub.player_id = s.player_id "
-            "WHERE s.match_id = $1 ORDER BY s.player_id FOR UPDATE OF s",
-            match_id,
-        )
-        ranked = {s["player_id"]: s for s in seats if s["rank"] is not None}
-        piece = await conn.fetchrow(
-            "SELECT overall FROM piece_scores WHERE match_id = $1 AND player_id = $2",
-            match_id,
-            player_id,
-        )
-        if player_id not in ranked or piece is None:
-            raise PieceNotFound
-        if ranked[player_id]["empty"]:
+        piece = await _piece(conn, lid, match_id, player_id)
+        if piece.seats[player_id].empty:
             raise PieceEmpty
-        current = {
-            r["trait"]: int(r["value"])
-            for r in await conn.fetch(
-                "SELECT trait, value FROM scores WHERE match_id = $1 AND player_id = $2",
-                match_id,
-                player_id,
-            )
-        }
-        earlier = await conn.fetchrow(
-            "SELECT overall, traits, ai_overall, ai_traits, reason, revision "
-            "FROM score_overrides WHERE match_id = $1 AND player_id = $2",
-            match_id,
-            player_id,
-        )
+        earlier = piece.earlier
         if earlier is None:
-            ai_traits, ai_overall, revision = current, float(piece["overall"]), 1
+            ai_traits, ai_overall, revision = piece.traits, piece.overall, 1
         else:
             ai_traits = {k: int(v) for k, v in _json(earlier["ai_traits"]).items()}
             ai_overall, revision = float(earlier["ai_overall"]), earlier["revision"] + 1
         traits, overall = effective(ai_traits, ai_overall, override.traits, override.overall)
-
-        old = {
-            p: SeatScores(p, s["writing"], s["review"], s["score"], s["empty"], s["written"])
-            for p, s in ranked.items()
-        }
-        new = dict(old)
-        new[player_id] = rescored(old[player_id], traits, overall, match["focus"], settings)
-        ranks = rerank({p: s.score for p, s in new.items()})
-
-        await conn.execute(
-            "UPDATE piece_scores SET overall = $3 WHERE match_id = $1 AND player_id = $2",
-            match_id,
-            player_id,
-            overall,
-        )
-        await conn.executemany(
-            "INSERT INTO scores (match_id, player_id, trait, value, engine, provisional) "
-            "VALUES ($1, $2, $3, $4, 'offline', false) ON CONFLICT (match_id, player_id, trait) "
-            "DO UPDATE SET value = excluded.value",
-            [(match_id, player_id, t, v) for t, v in traits.items()],
-        )
         await conn.execute(
             "INSERT INTO score_overrides (match_id, player_id, lobby_id, overall, traits, "
             "ai_overall, ai_traits, reason, actor_id, revision) "
@@ -267,12 +362,8 @@ async def override_score(
             uuid.UUID(who.actor_id),
             revision,
         )
-        await conn.executemany(
-            "UPDATE seats SET rank = $3, score = $4, writing = $5, review = $6 "
-            "WHERE match_id = $1 AND player_id = $2",
-            [(match_id, p, ranks[p], s.score, s.writing, s.review) for p, s in new.items()],
-        )
-        rating = await _rerate(conn, match_id, ranks, model) if match["ranked"] else {}
+        changed = await _rescore(conn, piece, traits, overall, settings, model)
+        changed["before"]["replaced_reason"] = None if earlier is None else earlier["reason"]
         details: dict[str, Any] = {
             "lobby_id": lobby_id,
             "match_id": str(match_id),
@@ -280,34 +371,54 @@ async def override_score(
             "reason": override.reason,
             "revision": revision,
             "set": {"traits": override.traits, "overall": override.overall},
-            "before": {
-                "traits": current,
-                "overall": float(piece["overall"]),
-                "rank": ranked[player_id]["rank"],
-                "score": old[player_id].score,
-                "replaced_reason": None if earlier is None else earlier["reason"],
-            },
-            "after": {
-                "traits": traits,
-                "overall": overall,
-                "rank": ranks[player_id],
-                "score": new[player_id].score,
-            },
-            "ranks": {
-                p: [ranked[p]["rank"], ranks[p]] for p in ranks if ranked[p]["rank"] != ranks[p]
-            },
-            "ratings": rating,
+            **changed,
         }
-        await accounts.audit(
-            conn,
-            ACTION,
-            actor_id=who.actor_id,
-            target_type="match",
-            target_id=str(match_id),
-            details=details,
-            request_id=who.request_id,
-            ip=who.ip,
+        await _audit(conn, ACTION, who, details)
+    return details
+
+
+async def remove_override(
+    pool: asyncpg.Pool,
+    *,
+    lobby_id: str,
+    match_id: uuid.UUID,
+    player_id: str,
+    who: Who,
+    settings: MatchSettings,
+    model: RatingModel = MODEL,
+) -> dict[str, Any]:
+    """Take the piece's override away: the AI's trait scores and overall are back and
+    the match is recomputed from them exactly as an override recomputes it (the seat's
+    score, every rank, the rating update, current ratings shifted by the difference), in
+    one transaction, audited as :data:`REMOVE_ACTION`.  :class:`OverrideNotFound` when
+    the piece has none; returns the audit entry's details."""
+    lid = uuid.UUID(lobby_id)
+    async with pool.acquire() as conn, conn.transaction():
+        piece = await _piece(conn, lid, match_id, player_id)
+        earlier = piece.earlier
+        if earlier is None:
+            raise OverrideNotFound
+        ai_traits = {k: int(v) for k, v in _json(earlier["ai_traits"]).items()}
+        ai_overall = float(earlier["ai_overall"])
+        await conn.execute(
+            "DELETE FROM score_overrides WHERE match_id = $1 AND player_id = $2",
+            match_id,
+            player_id,
         )
+        changed = await _rescore(conn, piece, ai_traits, ai_overall, settings, model)
+        details: dict[str, Any] = {
+            "lobby_id": lobby_id,
+            "match_id": str(match_id),
+            "player_id": player_id,
+            "removed": {
+                "traits": _json(earlier["traits"]),
+                "overall": earlier["overall"],
+                "reason": earlier["reason"],
+                "revision": earlier["revision"],
+            },
+            **changed,
+        }
+        await _audit(conn, REMOVE_ACTION, who, details)
     return details
 
 

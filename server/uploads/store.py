@@ -75,33 +75,91 @@ async def count(db: Db, teacher_id: str) -> int:
     return found
 
 
+class OwnerGone(Exception):
+    """The uploading account was deleted while its image was being stored."""
+
+
 async def save(db: Db, teacher_id: str, image: StoredImage) -> tuple[ImageInfo, bool]:
-    """The stored image and whether it is new (the teacher's same file again is not)."""
-    row = await db.fetchrow(
-        "INSERT INTO prompt_images (teacher_id, content_type, bytes, width, height, sha256) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (teacher_id, sha256) DO NOTHING "
-        f"RETURNING {_INFO}",
-        uuid.UUID(teacher_id),
-        image.content_type,
-        image.data,
-        image.width,
-        image.height,
-        image.sha256,
-    )
-    if row is not None:
-        return ImageInfo.from_row(row), True
-    row = await db.fetchrow(
-        f"SELECT {_INFO} FROM prompt_images WHERE teacher_id = $1 AND sha256 = $2",
-        uuid.UUID(teacher_id),
-        image.sha256,
-    )
-    assert row is not None  # rows are never deleted
-    return ImageInfo.from_row(row), False
+    """The stored image and whether it is new (the teacher's same file again is not).
+
+    Stored only for a live account, whose row is held while the image is written: an
+    account being deleted at the same moment either deletes the image with it or is
+    seen as gone (:class:`OwnerGone`), never leaves an image behind."""
+    for _ in range(3):
+        row = await db.fetchrow(
+            "INSERT INTO prompt_images (teacher_id, content_type, bytes, width, height, sha256) "
+            "SELECT u.id, $2, $3, $4, $5, $6 FROM users u "
+            "WHERE u.id = $1 AND u.deleted_at IS NULL FOR KEY SHARE "
+            f"ON CONFLICT (teacher_id, sha256) DO NOTHING RETURNING {_INFO}",
+            uuid.UUID(teacher_id),
+            image.content_type,
+            image.data,
+            image.width,
+            image.height,
+            image.sha256,
+        )
+        if row is not None:
+            return ImageInfo.from_row(row), True
+        row = await db.fetchrow(
+            f"SELECT {_INFO} FROM prompt_images WHERE teacher_id = $1 AND sha256 = $2",
+            uuid.UUID(teacher_id),
+            image.sha256,
+        )
+        if row is not None:
+            return ImageInfo.from_row(row), False
+        live = await db.fetchval(
+            "SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL", uuid.UUID(teacher_id)
+        )
+        if live is None:
+            raise OwnerGone
+        # The same image was deleted between the two statements: store it anew.
+    raise RuntimeError("the image was deleted again and again while it was stored")
 
 
-async def info(db: Db, image_id: str) -> ImageInfo | None:
-    row = await db.fetchrow(f"SELECT {_INFO} FROM prompt_images WHERE id = $1", uuid.UUID(image_id))
+async def info(db: Db, image_id: str, *, hold: bool = False) -> ImageInfo | None:
+    """The image, or None.  ``hold`` (inside a transaction): it cannot be deleted until
+    the transaction ends (:func:`delete` waits), so a lobby that picks it while it is
+    being deleted either sees it gone or keeps it."""
+    lock = " FOR KEY SHARE" if hold else ""
+    row = await db.fetchrow(
+        f"SELECT {_INFO} FROM prompt_images WHERE id = $1{lock}", uuid.UUID(image_id)
+    )
     return None if row is None else ImageInfo.from_row(row)
+
+
+IN_USE = (
+    "SELECT l.id FROM lobbies l WHERE l.settings -> 'prompt' ->> 'image_id' = $1 "
+    "AND (l.closed_at IS NULL OR EXISTS (SELECT 1 FROM lobby_rounds r "
+    "WHERE r.lobby_id = l.id AND r.ended_at IS NULL)) ORDER BY l.created_at, l.id"
+)
+"""The lobbies whose prompt shows the image and that may still play it: not closed, or
+closed while a round plays (the round ends on its own, its prompt showing the image)."""
+
+
+class ImageInUse(Exception):
+    """The image is the prompt of lobbies that may still play it (``lobby_ids``)."""
+
+    def __init__(self, lobby_ids: list[str]) -> None:
+        super().__init__(f"the prompt image is in use by {len(lobby_ids)} lobbies")
+        self.lobby_ids = lobby_ids
+
+
+async def delete(conn: asyncpg.Connection, image_id: str) -> ImageInfo | None:
+    """Delete the image (the one stored copy of its file) unless a lobby that may still
+    play it shows it (:class:`ImageInUse`); what was deleted, or None when there was no
+    such image.  Call inside a transaction: the row is locked first, so a lobby picking
+    the image at the same moment (:func:`info` with ``hold``) is seen."""
+    row = await conn.fetchrow(
+        f"SELECT {_INFO} FROM prompt_images WHERE id = $1 FOR UPDATE", uuid.UUID(image_id)
+    )
+    if row is None:
+        return None
+    found = ImageInfo.from_row(row)
+    using = [str(r["id"]) for r in await conn.fetch(IN_USE, found.id)]
+    if using:
+        raise ImageInUse(using)
+    await conn.execute("DELETE FROM prompt_images WHERE id = $1", uuid.UUID(image_id))
+    return found
 
 
 async def by_file_name(db: Db, name: str) -> tuple[ImageInfo, bytes] | None:

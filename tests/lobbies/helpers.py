@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from server.config import Settings
 from tests.classes.helpers import call, new_class, ok, register
 from tests.conftest import Node
 from tests.realtime.client import Client
-from tests.realtime.helpers import FAST
+from tests.realtime.helpers import FAST, fetch
 from tests.realtime.players import Player, gather
 
 FAST_LOBBY: dict[str, Any] = {
@@ -201,3 +202,24 @@ async def play_round(
     await t.wait("lobby.round", lambda d: d["status"] == "ended", start=mark)
     match_id: str = party["match_id"]
     return match_id
+
+
+async def ratings(database: str, users: list[str]) -> dict[str, tuple[float, float]]:
+    """The users' current ratings (mu, sigma), by user id."""
+    rows = await fetch(
+        database,
+        "SELECT user_id, mu, sigma FROM ratings WHERE user_id = ANY($1::uuid[])",
+        [uuid.UUID(u) for u in users],
+    )
+    return {str(r["user_id"]): (r["mu"], r["sigma"]) for r in rows}
+
+
+async def history(database: str, match_id: str) -> dict[str, Any]:
+    """The match's recorded rating update, by player id."""
+    rows = await fetch(
+        database,
+        "SELECT player_id, rank, mu_before, sigma_before, mu_after, sigma_after "
+        "FROM rating_history WHERE match_id = $1",
+        uuid.UUID(match_id),
+    )
+    return {r["player_id"]: dict(r) for r in rows}

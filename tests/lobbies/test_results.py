@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from typing import Any
 
 import orjson
 
@@ -24,10 +23,12 @@ from server.storage import overrides
 from tests.classes.helpers import admin_token, call, error_of, ok, register
 from tests.lobbies.helpers import (
     classroom,
+    history,
     join,
     lobby_settings,
     open_lobby,
     play_round,
+    ratings,
     teacher,
     watch,
 )
@@ -36,25 +37,6 @@ from tests.realtime.players import gather
 
 TRAITS = list(overrides.TRAIT_NAMES)
 FORMULA_CLASS = '=HYPERLINK("http://evil.example","7B")'
-
-
-async def ratings(database: str, users: list[str]) -> dict[str, tuple[float, float]]:
-    rows = await fetch(
-        database,
-        "SELECT user_id, mu, sigma FROM ratings WHERE user_id = ANY($1::uuid[])",
-        [uuid.UUID(u) for u in users],
-    )
-    return {str(r["user_id"]): (r["mu"], r["sigma"]) for r in rows}
-
-
-async def history(database: str, match_id: str) -> dict[str, Any]:
-    rows = await fetch(
-        database,
-        "SELECT player_id, rank, mu_before, sigma_before, mu_after, sigma_after "
-        "FROM rating_history WHERE match_id = $1",
-        uuid.UUID(match_id),
-    )
-    return {r["player_id"]: dict(r) for r in rows}
 
 
 async def test_results_override_and_csv(settings: Settings, database: str, redis_url: str) -> None:

@@ -7,6 +7,9 @@ import { Home } from "../screens/home.js";
 import { Play } from "../screens/play.js";
 import { Match } from "../screens/match.js";
 import { Me, PastMatch } from "../screens/me.js";
+import { Watch } from "../screens/watch.js";
+import { Spectate } from "../screens/spectate.js";
+import { Replay } from "../screens/replay.js";
 import { Join } from "../screens/join.js";
 import { Teach } from "../screens/teach.js";
 import { ClassPage } from "../screens/class.js";
@@ -22,6 +25,9 @@ const TITLES = {
   match: "Match",
   me: "Me",
   past: "Past match",
+  watch: "Watch",
+  spectate: "Watching",
+  replay: "Replay",
   join: "Class lobby",
   teach: "Teach",
   class: "Class",
@@ -95,6 +101,15 @@ export function App({ state, game, rest }) {
     case "me":
       screen = html`<${Me} state=${state} rest=${rest} game=${game} />`;
       break;
+    case "watch":
+      screen = html`<${Watch} state=${state} rest=${rest} game=${game} />`;
+      break;
+    case "spectate":
+      screen = html`<${Spectate} state=${state} game=${game} matchId=${route.params[0]} />`;
+      break;
+    case "replay":
+      screen = html`<${Replay} state=${state} rest=${rest} game=${game} matchId=${route.params[0]} />`;
+      break;
     case "past":
       screen = html`<${PastMatch} state=${state} rest=${rest} matchId=${route.params[0]} />`;
       break;
@@ -131,6 +146,7 @@ export function App({ state, game, rest }) {
             <ul>
               <li><a href="/play" aria-current=${route.name === "play" ? "page" : undefined}>Play</a></li>
               <li><a href="/me" aria-current=${route.name === "me" || route.name === "past" ? "page" : undefined}>Me</a></li>
+              <li><a href="/watch" aria-current=${route.name === "watch" || route.name === "spectate" ? "page" : undefined}>Watch</a></li>
               ${isTeacher(user)
                 ? html`<li><a href="/teach" aria-current=${TEACH_ROUTES.has(route.name) ? "page" : undefined}>Teach</a></li>`
                 : null}

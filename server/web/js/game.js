@@ -6,6 +6,7 @@ import { GameSocket, DraftSync, defaultUrl } from "./protocol.js";
 import { local } from "./store.js";
 import { wordCount } from "./textops.js";
 import { Lobbies } from "./lobbies.js";
+import { spectateApply, spectateView } from "./replay.js";
 
 const FINAL = new Set(["results", "closed"]);
 const THRESHOLDS = [60, 30, 10];
@@ -143,6 +144,13 @@ export class Game {
 
   _welcomed(welcome) {
     this.lobbies.welcomed();
+    this._serverClock = { ms: welcome.server_time, perf: performance.now() };
+    const sp = this.store.get().spectate;
+    if (sp && (sp.status === "joining" || sp.status === "watching")) {
+      // After the socket has settled what it held from before (it refuses every
+      // unanswered message that is not resent), so this join's answer finds its sender.
+      queueMicrotask(() => this._sendSpectate(sp.matchId));
+    }
     const m = this.match;
     const seat = local.get("seat");
     if (welcome.match_id) return; // the server re-attaches the seat: match.state follows
@@ -190,6 +198,7 @@ export class Game {
     const d = e.d || {};
     const m = this.match;
     if (e.t.startsWith("lobby.")) return this.lobbies.event(e);
+    if (e.t.startsWith("spectate.")) return this._spectateEvent(e);
     switch (e.t) {
       case "queue.status":
         return this._queueStatus(d);
@@ -323,6 +332,52 @@ export class Game {
       if (this.store.get().route.name === "match") this.router.go("/play", { replace: true });
     }
     this._runPending();
+  }
+
+  // --- spectating (docs/protocol.md "Spectating"; the view is folded in js/replay.js) ----
+
+  /** The server's clock now, in seconds (from `welcome`), or null before the first one. */
+  serverNow() {
+    const c = this._serverClock;
+    return c && c.ms ? (c.ms + performance.now() - c.perf) / 1000 : null;
+  }
+
+  _spectateEvent(e) {
+    const d = e.d || {};
+    const sp = this.store.get().spectate;
+    if (!sp || d.match_id !== sp.matchId) return;
+    if (e.t === "spectate.state") {
+      this.store.set({ spectate: { ...sp, status: "watching", error: null, view: spectateView(d, performance.now()) } });
+    } else if (e.t === "spectate.events" && sp.view) {
+      this.store.set({ spectate: { ...sp, view: spectateApply(sp.view, d.events) } });
+    } else if (e.t === "spectate.left") {
+      this.store.set({ spectate: { ...sp, status: "left", reason: d.reason } });
+    }
+  }
+
+  _sendSpectate(matchId) {
+    this.socket.send("spectate.join", { match_id: matchId }).catch((err) => {
+      if (err.code === "offline" || err.code === "stopped") return; // sent again once back
+      const sp = this.store.get().spectate;
+      if (sp && sp.matchId === matchId) this.store.set({ spectate: { ...sp, status: "error", error: err.code } });
+    });
+  }
+
+  /** Watch a live match on this socket (spectate.join; again after every reconnect). */
+  spectate(matchId) {
+    this.store.set({ spectate: { matchId, status: "joining", view: null, error: null, reason: null } });
+    if (this.socket.status === "stopped") this.socket.start();
+    if (this.socket.status === "online") this._sendSpectate(matchId);
+  }
+
+  /** Stop watching (leaving the screen): spectate.leave unless the match already let go. */
+  unspectate(matchId) {
+    const sp = this.store.get().spectate;
+    if (!sp || sp.matchId !== matchId) return;
+    if ((sp.status === "joining" || sp.status === "watching") && this.socket.status === "online") {
+      this.socket.send("spectate.leave").catch(() => {});
+    }
+    this.store.set({ spectate: null });
   }
 
   // --- announcements (one polite live region; see app.js) ------------------------------
@@ -578,7 +633,7 @@ export class Game {
     for (const key of local.keys()) if (key !== "auth") local.remove(key);
     this.draft.reset(null);
     this.lobbies.forget();
-    this.store.set({ match: null, queue: null, pending: null, reviews: {}, user: null, notice: null });
+    this.store.set({ match: null, queue: null, pending: null, reviews: {}, user: null, notice: null, spectate: null });
     this.router.go("/", { replace: true });
   }
 }

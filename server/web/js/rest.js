@@ -226,6 +226,18 @@ export class Rest {
     return this.call("GET", "/api/v1/me/ratings");
   }
 
+  // --- watching (docs/replays.md; the live list) ---------------------------------------
+
+  replay(matchId) {
+    return this.call("GET", `/api/v1/replays/${enc(matchId)}`);
+  }
+
+  liveMatches(cursor) {
+    const q = new URLSearchParams({ limit: "20" });
+    if (cursor) q.set("cursor", cursor);
+    return this.call("GET", `/api/v1/matches/live?${q}`);
+  }
+
   // --- classes (docs/classes.md) ------------------------------------------------------
 
   classes() {

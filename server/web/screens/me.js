@@ -1,5 +1,5 @@
-// Me: your rating over time and your past matches (each links to its results); a guest
-// can turn into an account here and keep everything.
+// Me: your rating over time and your past matches (each links to its results and its
+// replay); a guest can turn into an account here and keep everything.
 
 import { html, useEffect, useState } from "../js/html.js";
 import { fmtDate, fmtNumber, ordinal } from "../js/ui.js";
@@ -77,7 +77,7 @@ export function Me({ state, rest, game }) {
       ${page.loaded && !page.items.length ? html`<p>No finished matches yet. <a href="/play">Play one</a>.</p>` : null}
       ${page.items.length
         ? html`<div class="table-wrap"><table class="matches">
-            <thead><tr><th scope="col">Prompt</th><th scope="col">Date</th><th scope="col">Rank</th><th scope="col">Score</th><th scope="col"><span class="sr-only">Results</span></th></tr></thead>
+            <thead><tr><th scope="col">Prompt</th><th scope="col">Date</th><th scope="col">Rank</th><th scope="col">Score</th><th scope="col"><span class="sr-only">Results and replay</span></th></tr></thead>
             <tbody>
               ${page.items.map(
                 (m) => html`<tr key=${m.match_id}>
@@ -85,7 +85,10 @@ export function Me({ state, rest, game }) {
                   <td>${fmtDate(m.finished_at)}</td>
                   <td>${m.rank ? `${ordinal(m.rank)} of ${m.players}` : "—"}</td>
                   <td>${fmtNumber(m.score, 2)}</td>
-                  <td><a href=${"/me/matches/" + m.match_id} aria-label=${`Results of ${m.prompt_title}, ${fmtDate(m.finished_at)}`}>Results</a></td>
+                  <td class="match-links">
+                    <a href=${"/me/matches/" + m.match_id} aria-label=${`Results of ${m.prompt_title}, ${fmtDate(m.finished_at)}`}>Results</a>
+                    <a href=${"/replays/" + m.match_id} aria-label=${`Replay of ${m.prompt_title}, ${fmtDate(m.finished_at)}`}>Replay</a>
+                  </td>
                 </tr>`,
               )}
             </tbody>
@@ -108,6 +111,6 @@ export function PastMatch({ state, rest, matchId }) {
   return html`<div class="past">
     <p class="hint">${fmtDate(data.finished_at)} · <a href="/me">Back to Me</a></p>
     <${Results} results=${data.results} report=${data.report} text=${data.text} you=${data.you}
-      prompt=${data.prompt} rubrics=${state.rubrics} past=${true} />
+      prompt=${data.prompt} rubrics=${state.rubrics} past=${true} matchId=${data.match_id} />
   </div>`;
 }

@@ -1,6 +1,7 @@
 // Results: the ranking, your trait scores with the AI's rationale, its suggestions
 // against the sentences of your piece, the reviews you got, how helpful yours were,
-// your rating before → after, and Play again.  Also draws a past match (Me).
+// your rating before → after, Play again and a link to the match's replay.  Also draws
+// a past match (Me).
 
 import { html } from "../js/html.js";
 import { TraitChart, fmtNumber, ordinal } from "../js/ui.js";
@@ -47,7 +48,8 @@ function Rating({ row }) {
   </p>`;
 }
 
-export function Results({ results, report, text, you, prompt, rubrics, onPlayAgain, past = false }) {
+export function Results({ results, report, text, you, prompt, rubrics, onPlayAgain, past = false, matchId = null }) {
+  const replayId = matchId || results.match_id;
   const ranking = results.ranking || [];
   const mine = ranking.find((r) => r.alias === you);
   const focus = results.focus;
@@ -141,6 +143,7 @@ export function Results({ results, report, text, you, prompt, rubrics, onPlayAga
       : null}
     <div class="actions">
       ${onPlayAgain ? html`<button type="button" class="button primary big" onClick=${onPlayAgain}>Play again</button>` : null}
+      ${replayId ? html`<a class="button" href=${"/replays/" + replayId}>Watch the replay</a>` : null}
       <a class="button" href="/me">${past ? "Back to Me" : "Your progress"}</a>
     </div>
   </section>`;

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from server.storage.pseudonyms import pseudonymize
 from server.types import UserId
 
 
@@ -54,8 +55,6 @@ class User:
 _USER_COLS = "id, handle, display_name, role, is_guest, password_hash, created_at"
 _LIVE = "deleted_at IS NULL AND disabled_at IS NULL"
 DELETED_NAME = "Deleted player"
-PSEUDONYM_PREFIX = "deleted:"  # the player id a deleted user's seats are given, per match
-_EMPTY_EDIT_LOG = b"\x90"  # msgpack []
 
 
 async def token_secret(pool: asyncpg.Pool | asyncpg.Connection) -> bytes:
@@ -252,7 +251,9 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
     stays, for the other players: every match row, the seats, ranks, scores and trait
     scores (the user's seat under a random per-match pseudonym ``deleted:<hex>`` with no
     account), and the reviews (those the user wrote are part of the recipients'
-    portfolios; they were shown anonymously and stay so).
+    portfolios; they were shown anonymously and stay so).  The seats are made anonymous by
+    :func:`server.storage.pseudonyms.pseudonymize`; a match in play now gets the same when
+    it is saved (``scrub_deleted_seats``).
     """
     uid = uuid.UUID(user_id)
     found = await conn.fetchval(
@@ -265,44 +266,7 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
         r["match_id"]
         for r in await conn.fetch("SELECT match_id FROM seats WHERE player_id = $1", player)
     ]
-    pseudonyms = [PSEUDONYM_PREFIX + secrets.token_hex(8) for _ in matches]
-    mapping = "unnest($2::uuid[], $3::text[]) AS m (match_id, pseudo)"
-    args = (player, matches, pseudonyms)
-    await conn.execute(
-        "INSERT INTO seats (match_id, player_id, user_id, alias, is_bot, rank, score, writing, "
-        "review, left_match, dropped) "
-        "SELECT s.match_id, m.pseudo, NULL, s.alias, s.is_bot, s.rank, s.score, s.writing, "
-        f"s.review, s.left_match, s.dropped FROM seats s JOIN {mapping} "
-        "ON s.match_id = m.match_id WHERE s.player_id = $1",
-        *args,
-    )
-    await conn.execute(
-        f"UPDATE submissions x SET player_id = m.pseudo, text = '', edit_log = $4, "
-        f"moderation = NULL FROM {mapping} WHERE x.match_id = m.match_id AND x.player_id = $1",
-        *args,
-        _EMPTY_EDIT_LOG,
-    )
-    await conn.execute(
-        f"UPDATE piece_scores x SET player_id = m.pseudo, rationale = '', "
-        f"suggestions = '[]'::jsonb FROM {mapping} "
-        "WHERE x.match_id = m.match_id AND x.player_id = $1",
-        *args,
-    )
-    await conn.execute(
-        f"UPDATE scores x SET player_id = m.pseudo FROM {mapping} "
-        "WHERE x.match_id = m.match_id AND x.player_id = $1",
-        *args,
-    )
-    await conn.execute(
-        "UPDATE reviews x SET "
-        "reviewer_id = CASE WHEN x.reviewer_id = $1 THEN m.pseudo ELSE x.reviewer_id END, "
-        "writer_id = CASE WHEN x.writer_id = $1 THEN m.pseudo ELSE x.writer_id END "
-        f"FROM {mapping} WHERE x.match_id = m.match_id "
-        "AND (x.reviewer_id = $1 OR x.writer_id = $1)",
-        *args,
-    )
-    await conn.execute("DELETE FROM seats WHERE player_id = $1", player)
-    await conn.execute("DELETE FROM replays WHERE match_id = ANY($1::uuid[])", matches)
+    await pseudonymize(conn, player, matches)
     await conn.execute(
         "DELETE FROM rating_history WHERE user_id = $1 OR player_id = $2", uid, player
     )

@@ -269,7 +269,7 @@ async def _match_seats(
         "SELECT s.match_id, s.player_id, s.user_id, s.alias, s.is_bot, s.rank, s.score, "
         "s.writing, s.review, s.dropped, u.display_name, u.handle, "
         "sub.text, sub.words, sub.empty, sub.paste_count, sub.pasted_chars, sub.withheld, "
-        "sub.moderation, ps.overall, ps.rationale, ps.suggestions, ps.flags, ps.engine, "
+        "sub.moderation, sub.moderation_flags, ps.overall, ps.rationale, ps.suggestions, ps.flags, ps.engine, "
         "ps.provisional AS ps_provisional, "
         "rh.mu_before, rh.sigma_before, rh.mu_after, rh.sigma_after, "
         "o.overall AS o_overall, o.traits AS o_traits, o.ai_overall, o.ai_traits, "
@@ -363,6 +363,7 @@ async def _match_seats(
                 "moderation": {
                     "verdict": verdict,
                     "flagged": verdict in ("mask", "block"),
+                    "teacher_flags": list(s["moderation_flags"] or ()),
                     "withheld": bool(s["withheld"]),
                     "reviews_withheld": sum(1 for r in given if r["withheld"]),
                 },
@@ -654,7 +655,7 @@ CSV_HEADER = (
 
 
 def _moderation(m: Mapping[str, Any]) -> str:
-    parts = []
+    parts = [f"teacher flag {reason}" for reason in m["teacher_flags"]]
     if m["flagged"]:
         parts.append(f"piece {m['verdict']}")
     if m["reviews_withheld"]:

@@ -41,6 +41,8 @@ class SeatOutcome:
     withheld: bool  # its piece was not shown to reviewers
     moderation: str | None  # the piece's verdict
     piece_score: PieceScore | None
+    # the moderation reasons a teacher was flagged for (self_harm, harassment), any verdict
+    moderation_flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,11 @@ def compute_outcome(config: MatchConfig, state: GameState, now: float) -> MatchO
                 withheld=piece.withheld if piece else True,
                 moderation=piece.moderation.verdict if piece and piece.moderation else None,
                 piece_score=piece.score if piece else None,
+                moderation_flags=(
+                    tuple(piece.moderation.reasons)
+                    if piece and piece.moderation and piece.moderation.flag_teacher
+                    else ()
+                ),
             )
         )
     provisional = any(p.score is not None and p.score.provisional for p in state.pieces) or any(

@@ -22,6 +22,7 @@ import orjson
 from server.game.draft import EditRecord
 from server.game.results import MatchOutcome
 from server.protocol.schema import to_plain
+from server.storage.pseudonyms import PSEUDONYM_PREFIX, lock_players, scrub_deleted_seats
 from server.types import PlayerId
 
 DEFAULT_MU = 25.0
@@ -99,7 +100,9 @@ async def save_outcome(
     Returns False (and writes nothing) when the match was already saved.
     """
     match_id = uuid.UUID(outcome.match_id)
+    users = [u for s in outcome.seats if not s.is_bot and (u := _user_uuid(s.player)) is not None]
     async with pool.acquire() as conn, conn.transaction():
+        await lock_players(conn, users)
         inserted = await conn.fetchval(
             "INSERT INTO matches (id, node_id, mode, ranked, prompt_id, focus, provisional, "
             "started_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
@@ -138,8 +141,8 @@ async def save_outcome(
         )
         await conn.executemany(
             "INSERT INTO submissions (match_id, player_id, text, words, empty, paste_count, "
-            "pasted_chars, withheld, moderation, edit_log) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            "pasted_chars, withheld, moderation, edit_log, moderation_flags) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
             [
                 (
                     match_id,
@@ -152,6 +155,7 @@ async def save_outcome(
                     s.withheld,
                     s.moderation,
                     encode_edits(edits.get(s.player, ())),
+                    list(s.moderation_flags),
                 )
                 for s in outcome.seats
             ],
@@ -245,6 +249,8 @@ async def save_outcome(
                     ch.mu_after,
                     ch.sigma_after,
                 )
+        # a player who deleted their account while the match was played
+        await scrub_deleted_seats(conn, match_id)
     return True
 
 
@@ -291,13 +297,18 @@ async def save_packed_replay(pool: asyncpg.Pool, match_id: str, records: Sequenc
 
 
 async def _insert_replay(pool: asyncpg.Pool, match_id: str, records: int, data: bytes) -> None:
+    # Not for a match with a deleted account's seat (the replay holds its keystrokes): the
+    # deletion took the replay, or the save found the account deleted and made the seat
+    # anonymous.
     await pool.execute(
-        "INSERT INTO replays (match_id, encoding, records, data) VALUES ($1, $2, $3, $4) "
+        "INSERT INTO replays (match_id, encoding, records, data) SELECT $1, $2, $3, $4 "
+        "WHERE NOT EXISTS (SELECT 1 FROM seats WHERE match_id = $1 AND player_id LIKE $5) "
         "ON CONFLICT (match_id) DO NOTHING",
         uuid.UUID(match_id),
         REPLAY_ENCODING,
         records,
         data,
+        PSEUDONYM_PREFIX + "%",
     )
 
 

@@ -203,7 +203,8 @@ async def stored(database: str, match_ids: list[str]) -> dict[str, dict[str, Any
     rows = await fetch(
         database,
         "SELECT s.match_id, s.player_id, s.rank, sub.words, sub.paste_count, "
-        "sub.pasted_chars, sub.moderation, ps.overall, rh.mu_before, rh.sigma_before, "
+        "sub.pasted_chars, sub.moderation, sub.moderation_flags, ps.overall, rh.mu_before, "
+        "rh.sigma_before, "
         "rh.mu_after, rh.sigma_after, o.reason AS overridden_because, "
         "(SELECT count(*) FROM reviews r WHERE r.match_id = s.match_id "
         "AND r.reviewer_id = s.player_id AND r.withheld)::int AS withheld "
@@ -356,9 +357,13 @@ async def after_the_lesson(
             d["paste_count"],
             d["pasted_chars"],
         )
-        flags = [f"piece {d['moderation']}"] if d["moderation"] in ("mask", "block") else []
+        flags = [f"teacher flag {reason}" for reason in d["moderation_flags"]]
+        flags += [f"piece {d['moderation']}"] if d["moderation"] in ("mask", "block") else []
         flags += [f"{d['withheld']} review(s) withheld"] if d["withheld"] else []
         assert row["moderation"] == "; ".join(flags)
         assert row["overridden"] == ("yes" if who == player else "no")
         assert (d["overridden_because"] is not None) == (who == player)
     assert db[troubled.user_id]["moderation"] == "allow"  # a safety signal masks nothing
+    # ... but it stays in the results for the teacher, after the live alert
+    assert "self_harm" in db[troubled.user_id]["moderation_flags"]
+    assert all(not d["moderation_flags"] for who, d in db.items() if who != troubled.user_id)

@@ -20,6 +20,7 @@ from server.config import Settings
 from server.game.rating import RatingChange
 from server.http.state import PG
 from server.storage import overrides
+from server.storage.pseudonyms import PSEUDONYM_PREFIX
 from tests.classes.helpers import admin_token, call, error_of, ok, register
 from tests.lobbies.helpers import (
     classroom,
@@ -245,7 +246,7 @@ async def test_results_override_and_csv(settings: Settings, database: str, redis
         async with node.app[PG].acquire() as conn, conn.transaction():
             assert await accounts.delete_user(conn, student.user_id) == 2
         (kept,) = await fetch(database, "SELECT player_id, reason FROM score_overrides")
-        assert kept["player_id"].startswith(accounts.PSEUDONYM_PREFIX)
+        assert kept["player_id"].startswith(PSEUDONYM_PREFIX)
         assert kept["reason"] == "On second thoughts."
 
 

@@ -62,6 +62,12 @@ function sentence(text) {
   return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
 }
 
+// Moderation reasons that reached the teacher (a safety signal is shown first, strongly).
+const TEACHER_FLAGS = {
+  self_harm: "Safety signal: this piece may show a risk of self-harm. Check in with the student.",
+  harassment: "Flagged for you: harassment",
+};
+
 /** The marks of a seat, as words (with a symbol that is decoration only). */
 function marks(seat) {
   const out = [];
@@ -72,6 +78,9 @@ function marks(seat) {
     out.push({ cls: "is-warn", sym: "⚠", text: `Pasted ${seat.paste.count}× (${seat.paste.chars} characters)` });
   }
   const mod = seat.moderation || {};
+  for (const reason of mod.teacher_flags || []) {
+    out.push({ cls: "is-alert", sym: "⚠", text: TEACHER_FLAGS[reason] || `Flagged for you: ${reason.replace(/_/g, " ")}` });
+  }
   if (mod.flagged) {
     out.push({ cls: "is-flag", sym: "⚑", text: `Moderation: piece ${VERDICTS[mod.verdict] || mod.verdict}${mod.withheld ? ", kept from peers" : ""}` });
   }

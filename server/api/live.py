@@ -8,24 +8,19 @@ node lists the matches it runs, where ``spectate.join`` for them is answered
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 
 from aiohttp import web
 
 from server.access.facts import lobbies_of, role_of
 from server.access.watch import MatchFacts, Viewer, decide
+from server.api.replays import limit_reads
 from server.api.session import authenticate
-from server.http import ratelimit
-from server.http.body import ValidationFailed
 from server.http.openapi import Api, Schema
-from server.http.state import PG, REALTIME, REDIS, SETTINGS
+from server.http.paging import decode_cursor, encode_cursor, page_limit
+from server.http.state import PG, REALTIME, SETTINGS
 
 api = Api()
-
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 50
 
 _ITEM: Schema = {
     "type": "object",
@@ -77,32 +72,9 @@ _PAGE: Schema = {
 }
 
 
-def _limit(request: web.Request) -> int:
-    raw = request.query.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationFailed(
-            f"limit must be an integer from 1 to {MAX_LIMIT}",
-            details={"fields": {"limit": f"must be an integer from 1 to {MAX_LIMIT}"}},
-        )
-    return int(raw)
-
-
-def _encode_cursor(started_at: float, match_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{started_at!r}|{match_id}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, _, mid = raw.partition("|")
-        return float(when), str(uuid.UUID(mid))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed(
-            "cursor is not one this server handed out",
-            details={"fields": {"cursor": "is not a valid cursor"}},
-        ) from None
+def _parse_cursor(parts: list[str]) -> tuple[float, str]:
+    when, match_id = parts
+    return float(when), str(uuid.UUID(match_id))
 
 
 @api.route(
@@ -119,18 +91,11 @@ def _decode_cursor(cursor: str) -> tuple[float, str]:
 )
 async def live_matches(request: web.Request) -> web.Response:
     claims = await authenticate(request)
-    limit = _limit(request)
+    limit = page_limit(request)
     cursor = request.query.get("cursor")
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, _parse_cursor) if cursor else None
     settings = request.app[SETTINGS]
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
-        "replays.read",
-        claims.user_id,
-        settings.replays.reads_per_account_per_minute,
-        per="account",
-    )
+    await limit_reads(request, claims.user_id)
     hub = request.app[REALTIME]
     runners = sorted(
         (r for r in hub.runners.values() if not r.closed and r.match.state.outcome is None),
@@ -183,5 +148,5 @@ async def live_matches(request: web.Request) -> web.Response:
             break
     page = items[:limit]
     more = len(items) > limit
-    next_cursor = _encode_cursor(page[-1][0], page[-1][1]) if more and page else None
+    next_cursor = encode_cursor(repr(page[-1][0]), page[-1][1]) if more and page else None
     return web.json_response({"items": [i[2] for i in page], "next_cursor": next_cursor})

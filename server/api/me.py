@@ -13,8 +13,6 @@ before; ``null`` on the last page).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -26,14 +24,12 @@ from aiohttp import web
 from server.ai.content import load_prompts
 from server.api.session import authenticate
 from server.errors import NotFound
-from server.http.body import ValidationFailed
 from server.http.openapi import Api, Schema
+from server.http.paging import decode_cursor, encode_cursor, page_limit
 from server.http.state import PG
 
 api = Api()
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 50
 HISTORY_LIMIT = 200
 
 _RATING: Schema = {
@@ -161,32 +157,12 @@ def _rating(row: asyncpg.Record | None) -> dict[str, float] | None:
 
 
 def _encode_cursor(finished_at: datetime, match_id: uuid.UUID) -> str:
-    raw = f"{finished_at.astimezone(UTC).isoformat()}|{match_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor(finished_at.astimezone(UTC).isoformat(), str(match_id))
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, _, mid = raw.partition("|")
-        return datetime.fromisoformat(when), uuid.UUID(mid)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed(
-            "cursor is not one this server handed out",
-            details={"fields": {"cursor": "is not a valid cursor"}},
-        ) from None
-
-
-def _limit(request: web.Request) -> int:
-    raw = request.query.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationFailed(
-            f"limit must be an integer from 1 to {MAX_LIMIT}",
-            details={"fields": {"limit": f"must be an integer from 1 to {MAX_LIMIT}"}},
-        )
-    return int(raw)
+def _parse_cursor(parts: list[str]) -> tuple[datetime, uuid.UUID]:
+    when, match_id = parts
+    return datetime.fromisoformat(when), uuid.UUID(match_id)
 
 
 def _prompt_title(prompt_id: str) -> str:
@@ -208,9 +184,9 @@ def _prompt_title(prompt_id: str) -> str:
 )
 async def my_matches(request: web.Request) -> web.Response:
     claims = await authenticate(request)
-    limit = _limit(request)
+    limit = page_limit(request)
     cursor = request.query.get("cursor")
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, _parse_cursor) if cursor else None
     user = uuid.UUID(claims.user_id)
     rows = await request.app[PG].fetch(
         "SELECT m.id, m.prompt_id, m.focus, m.ranked, m.provisional, m.finished_at, "

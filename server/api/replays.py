@@ -191,14 +191,7 @@ async def get_replay(request: web.Request) -> web.Response:
             details={"available": [JSON, MSGPACK]},
         )
     settings = request.app[SETTINGS]
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
-        "replays.read",
-        claims.user_id,
-        settings.replays.reads_per_account_per_minute,
-        per="account",
-    )
+    await limit_reads(request, claims.user_id)
     try:
         match_id = uuid.UUID(request.match_info["match_id"])
     except ValueError:
@@ -215,6 +208,18 @@ async def get_replay(request: web.Request) -> web.Response:
     big = sum(len(e) for e in doc["edits"]) * 40 + len(doc["keyframes"]) * 256 > INLINE_BYTES
     body = await asyncio.to_thread(_encode, doc, media) if big else _encode(doc, media)
     return web.Response(body=body, content_type=media, headers={"Vary": "Accept"})
+
+
+async def limit_reads(request: web.Request, user_id: str) -> None:
+    """The ``replays.read`` bucket: replays and the live list."""
+    await ratelimit.limit(
+        request.app,
+        request.app[REDIS],
+        "replays.read",
+        user_id,
+        request.app[SETTINGS].replays.reads_per_account_per_minute,
+        per="account",
+    )
 
 
 def describe(document: dict[str, Any]) -> None:

@@ -5,7 +5,10 @@ const VERSION = "__VERSION__";
 const SHELL = "__SHELL__";
 const SHELL_CACHE = `quill-shell-${VERSION}`;
 const IMAGE_CACHE = "quill-prompts-v1";
-const SCREENS = /^\/(play|match|me(\/matches\/[0-9a-fA-F-]{36})?)?$/;
+// Every screen of the client (server/webapp.py SCREENS; tests/web/test_webapp.py checks
+// they agree): offline, each opens the shell, which says it is offline.
+const SCREENS =
+  /^\/(play|match|me(\/matches\/[0-9a-fA-F-]{36})?|join|watch(\/[0-9a-fA-F-]{36})?|replays\/[0-9a-fA-F-]{36}|teach(\/classes\/[0-9a-fA-F-]{36}|\/new-lobby|\/lobbies\/[0-9a-fA-F-]{36}(\/results)?)?)?$/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -115,6 +115,17 @@ async def test_the_service_worker_knows_the_shell_it_caches(node: Node) -> None:
     assert "LICENSE" not in source.split("const SHELL =")[1].split("\n")[0]
 
 
+def test_offline_the_service_worker_opens_every_screen_and_nothing_else() -> None:
+    source = (webapp.WEB_DIR / "sw.js").read_text()
+    pattern = re.search(r"const SCREENS =\s*/(.*)/;", source)
+    assert pattern is not None
+    screens = re.compile(pattern.group(1).replace("\\/", "/"))
+    for path in webapp.SCREENS:
+        assert screens.match(re.sub(r"\{\w+\}", str(uuid.uuid4()), path)), path
+    for other in ("/api/v1/me", "/prompts/x.webp", "/app/js/main.js", "/teach/x", "/watchx"):
+        assert not screens.match(other), other
+
+
 def test_assets_cover_every_file_of_the_client() -> None:
     served = webapp.assets()
     for path in webapp.WEB_DIR.rglob("*"):

@@ -51,7 +51,9 @@ export class Lobbies {
 
   welcomed() {
     const w = this.watching;
-    if (w && w.lobbyId) this._sendWatch(w.lobbyId);
+    // After the socket has settled what it held from before the reconnect (it refuses
+    // every unanswered message that is not resent), so this watch's answer finds it.
+    if (w && w.lobbyId) queueMicrotask(() => this._sendWatch(w.lobbyId));
   }
 
   // --- events -------------------------------------------------------------------------

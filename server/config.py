@@ -75,7 +75,7 @@ class MatchSettings:
     reconnect_grace_seconds: float = _opt(90.0, lo=0, hi=3600)
     spectator_delay_seconds: float = _opt(30.0, lo=0, hi=3600)
     max_spectators: int = _opt(1000, lo=0, hi=100000)
-    spectator_tick_seconds: float = _opt(0.25, lo=0.01, hi=10)
+    spectator_tick_seconds: float = _opt(1.0, lo=0.01, hi=10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,16 +9,21 @@ node lists the matches it runs, where ``spectate.join`` for them is answered
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
+import orjson
 from aiohttp import web
 
 from server.access.facts import lobbies_of, role_of
-from server.access.watch import MatchFacts, Viewer, decide
+from server.access.watch import LobbyFacts, MatchFacts, Viewer, decide
 from server.api.replays import limit_reads
 from server.api.session import authenticate
 from server.http.openapi import Api, Schema
 from server.http.paging import decode_cursor, encode_cursor, page_limit
 from server.http.state import PG, REALTIME, SETTINGS
+
+if TYPE_CHECKING:
+    from server.realtime.runner import MatchRunner
 
 api = Api()
 
@@ -106,47 +111,62 @@ async def live_matches(request: web.Request) -> web.Response:
         runners = [r for r in runners if (r.created_at, r.match_id) < after]
     delay = settings.match.spectator_delay_seconds
     viewer_id = uuid.UUID(claims.user_id)
+    items: list[tuple[float, str, dict[str, object]]] = []
     async with request.app[PG].acquire() as db:
         role = await role_of(db, viewer_id)
-        lobbies = await lobbies_of(db, viewer_id, [uuid.UUID(r.match_id) for r in runners])
-    items: list[tuple[float, str, dict[str, object]]] = []
-    for runner in runners if role is not None else ():
-        config, state = runner.match.config, runner.match.state
-        lobby, in_class = lobbies.get(runner.match_id, (None, False))
-        facts = MatchFacts(
-            ranked=config.ranked,
-            finished=False,
-            players=frozenset(str(s.player) for s in config.seats if not s.is_bot),
-            lobby=lobby,
-        )
-        access = decide(Viewer(claims.user_id, str(role), in_class=in_class), facts, delay)
-        if access is None:
-            continue
-        paused = state.paused_at is not None
-        items.append(
-            (
-                runner.created_at,
-                runner.match_id,
-                {
-                    "match_id": runner.match_id,
-                    "phase": state.phase.value,
-                    "deadline": None if paused else state.deadline,
-                    "paused": paused,
-                    "ranked": config.ranked,
-                    "lobby": lobby is not None,
-                    "seats": len(config.seats),
-                    "bots": sum(1 for s in config.seats if s.is_bot),
-                    "prompt": {"id": config.prompt.id, "title": config.prompt.title},
-                    "focus": str(config.trait),
-                    "spectators": hub.spectators.count(runner.match_id),
-                    "delay": access.delay,
-                    "started_at": runner.created_at,
-                },
-            )
-        )
-        if len(items) > limit:
-            break
+        # The lobby facts of a few candidates at a time: a page costs about one query
+        # however many matches the node runs (most are watchable or none are).
+        start = 0
+        while role is not None and len(items) <= limit and start < len(runners):
+            chunk = runners[start : start + 2 * limit + 1]
+            start += len(chunk)
+            lobbies = await lobbies_of(db, viewer_id, [uuid.UUID(r.match_id) for r in chunk])
+            for runner in chunk:
+                item = _item(runner, lobbies.get(runner.match_id), claims.user_id, role, delay)
+                if item is not None:
+                    item["spectators"] = hub.spectators.count(runner.match_id)
+                    items.append((runner.created_at, runner.match_id, item))
+                    if len(items) > limit:
+                        break
     page = items[:limit]
     more = len(items) > limit
     next_cursor = encode_cursor(repr(page[-1][0]), page[-1][1]) if more and page else None
-    return web.json_response({"items": [i[2] for i in page], "next_cursor": next_cursor})
+    body = {"items": [i[2] for i in page], "next_cursor": next_cursor}
+    return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+def _item(
+    runner: MatchRunner,
+    lobby: tuple[LobbyFacts, bool] | None,
+    viewer: str,
+    role: str,
+    delay: float,
+) -> dict[str, object] | None:
+    """The runner's match as the live list shows it to this viewer, or None."""
+    config, state = runner.match.config, runner.match.state
+    facts = MatchFacts(
+        ranked=config.ranked,
+        finished=False,
+        players=frozenset(str(s.player) for s in config.seats if not s.is_bot),
+        lobby=None if lobby is None else lobby[0],
+    )
+    in_class = lobby is not None and lobby[1]
+    access = decide(Viewer(viewer, role, in_class=in_class), facts, delay)
+    if access is None:
+        return None
+    paused = state.paused_at is not None
+    return {
+        "match_id": runner.match_id,
+        "phase": state.phase.value,
+        "deadline": None if paused else state.deadline,
+        "paused": paused,
+        "ranked": config.ranked,
+        "lobby": lobby is not None,
+        "seats": len(config.seats),
+        "bots": sum(1 for s in config.seats if s.is_bot),
+        "prompt": {"id": config.prompt.id, "title": config.prompt.title},
+        "focus": str(config.trait),
+        "spectators": 0,
+        "delay": access.delay,
+        "started_at": runner.created_at,
+    }

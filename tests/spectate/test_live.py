@@ -332,3 +332,20 @@ async def test_joining_mid_match_rejoining_and_switching(node: Node) -> None:
     await watcher.until(lambda: hub.spectators.count(other_id) == 0)
     for p in [*players, *other_players]:
         await p.c.close()
+
+
+async def test_the_live_list_looks_past_matches_the_caller_may_not_watch(node: Node) -> None:
+    hub = node.app[REALTIME]
+    people = await users(node, 20)
+    (stranger,) = await users(node, 1)
+    ids = [PlayerId(p.id) for p in people]
+    ranked = await hub.create_match(ids[:4], ranked=True, names=[], prompt_id=None)
+    for i in range(1, 5):  # newer, private: a page of one looks at three at a time
+        await hub.create_match(ids[4 * i : 4 * i + 4], ranked=False, names=[], prompt_id=None)
+    async with node.http.get(
+        f"{node.url}/api/v1/matches/live?limit=1",
+        headers={"Authorization": f"Bearer {stranger.token}"},
+    ) as resp:
+        body = await resp.json()
+    assert [i["match_id"] for i in body["items"]] == [str(ranked.match_id)]
+    assert body["next_cursor"] is None

@@ -1,8 +1,9 @@
 """Fixtures for the browser client's tests: a node with short phases, one Chromium per
 module, a browser context per player, screenshots and axe scans.
 
-The end-to-end tests (``test_browser.py``) skip, with one message, on a machine without
-``/usr/bin/chromium``; the HTTP tests of the routes run everywhere.
+The browser tests fail at collection, saying how to get it, on a machine without
+Chromium (``tests.web.browser.require_chromium``); the HTTP tests of the routes run
+everywhere.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from server.config import Settings
 from tests.conftest import Node, start_node
-from tests.web.browser import Shots
+from tests.web.browser import CHROMIUM, LAUNCH_ARGS, Shots
 
 ARTIFACTS_KEY = pytest.StashKey[Path]()
 
@@ -69,3 +71,16 @@ async def web_node(settings: Settings, database: str, redis_url: str) -> AsyncIt
     finally:
         await node.http.close()
         await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, one per test module (``tests.web.browser`` says how)."""
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
 from server.accounts.tokens import AccessClaims
@@ -20,25 +20,13 @@ from server.config import Settings
 from server.http.state import REALTIME, SIGNER
 from tests.conftest import Node, start_node
 from tests.realtime.helpers import fetch, http_for, replay_stored
-from tests.web.browser import CHROMIUM, LAUNCH_ARGS, WAIT_MS, Shots, require_chromium
+from tests.web.browser import WAIT_MS, Shots, require_chromium
 from tests.web.conftest import web_settings
 from tests.web.players import PIECE, BrowserPlayer
 
 require_chromium()
 
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def match_id_of(player: BrowserPlayer) -> str:
@@ -124,7 +112,9 @@ async def matchmaker(settings: Settings, redis_url: str) -> AsyncIterator[None]:
 async def test_four_browser_players_on_ranked_are_matched_and_finish(
     browser: Browser, settings: Settings, database: str, redis_url: str, shots: Shots
 ) -> None:
-    s = web_settings(settings).replace(
+    # Four pages type their pieces at once: on a busy machine that takes longer than the
+    # usual 10 s phase, and a piece cut off before "Saved" would fail the test.
+    s = web_settings(settings, write_seconds=30.0).replace(
         server={"node_id": "web-ranked"},
         matchmaker={
             "tick_seconds": 0.05,

@@ -9,14 +9,13 @@ the draft decides to send, not the network."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from tests.conftest import Node
-from tests.web.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
+from tests.web.browser import require_chromium
 
 require_chromium()
 
@@ -81,18 +80,6 @@ async ({ chars, everyMs, paste }) => {
   }));
 }
 """
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def typed(

@@ -17,7 +17,6 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,16 +25,13 @@ from playwright.async_api import (
     Locator,
     Page,
     ViewportSize,
-    async_playwright,
     expect,
 )
 
 from tests.conftest import Node
 from tests.realtime.helpers import http_for
 from tests.web.browser import (
-    CHROMIUM,
     DESKTOP,
-    LAUNCH_ARGS,
     PHONE,
     WAIT_MS,
     Shots,
@@ -77,18 +73,6 @@ CSV_COLUMNS = [  # docs/lobbies.md, "CSV"
     "overridden",
     "match_id",
 ]
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def scan(p: BrowserPlayer, shots: Shots, name: str) -> None:

@@ -15,20 +15,17 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, ViewportSize, expect
 
 from server.config import Settings
 from server.replays.build import seek
 from tests.conftest import Node, start_node
 from tests.realtime.helpers import replay_stored
 from tests.web.browser import (
-    CHROMIUM,
     DESKTOP,
-    LAUNCH_ARGS,
     PHONE,
     Shots,
     require_chromium,
@@ -73,18 +70,6 @@ SEEK_JS = """async ([doc, times]) => {
     return [seek(doc, t), tl.seekTo(t).pieces.map((p) => p.text), cursor.pieces.map((p) => p.text)];
   });
 }"""
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def scan(p: BrowserPlayer, shots: Shots, name: str) -> None:

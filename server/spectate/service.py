@@ -136,6 +136,8 @@ class Spectating:
         await room.ready.wait()
         if room.failed is not None:
             self._forget(room)
+            if runner.closed or hub.runners.get(key) is not runner:
+                raise _not_found()  # it ended while its log was being read
             raise ProtocolError(ErrorCode.UNAVAILABLE, "cannot read the match now; try again")
         if conn.closing or self.rooms.get(key) is not room:
             if not room.count:

@@ -166,7 +166,10 @@ async def one_case(url: str, token: str, session: str, case: Case, n: int) -> st
     )
     if case.flood:
         assert client.close_code == 1008 and "flooding" in client.close_reason
-        assert [e["d"]["code"] for e in client.all("error")] == ["too_many_messages"]
+        # Refused (once, or more when a slow machine let the bucket refill between two
+        # frames of the burst), then closed; never anything else.
+        errors = [e["d"]["code"] for e in client.all("error")]
+        assert errors and set(errors) == {"too_many_messages"}, errors
     return "closed"
 
 

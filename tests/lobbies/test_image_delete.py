@@ -10,7 +10,6 @@ lobby from picking an image while it is deleted is checked with two transactions
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -155,7 +154,8 @@ async def test_a_lobby_picking_an_image_holds_it_from_deletion(
     settings: Settings, database: str, redis_url: str
 ) -> None:
     """The REST handlers pick an image with ``info(hold=True)`` in the transaction that
-    writes the lobby; a deletion at that moment waits, then sees the lobby."""
+    writes the lobby: a deletion must wait for that transaction (its row lock is held,
+    shown without waiting by NOWAIT), and once the lobby is committed it is refused."""
     async with running_node(settings, database, redis_url) as node:
         who = await teacher(node)
         image = await new_image(node, who.token, (300, 200))
@@ -164,18 +164,12 @@ async def test_a_lobby_picking_an_image_holds_it_from_deletion(
             pick = picking.transaction()
             await pick.start()
             assert await image_store.info(picking, image["id"], hold=True) is not None
-
-            async def delete() -> image_store.ImageInfo | None:
-                async with deleting.transaction():
-                    return await image_store.delete(deleting, image["id"])
-
-            task = asyncio.create_task(delete())
-            while not await picking.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            ):
-                assert not task.done(), task
-                await asyncio.sleep(0.01)
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                async with deleting.transaction():  # the lock image_store.delete takes
+                    await deleting.execute(
+                        "SELECT 1 FROM prompt_images WHERE id = $1 FOR UPDATE NOWAIT",
+                        uuid.UUID(image["id"]),
+                    )
             settings_json = orjson.dumps({"prompt": {"image_id": image["id"]}}).decode()
             await picking.execute(
                 "INSERT INTO lobbies (teacher_id, name, code, settings, node_id) "
@@ -185,7 +179,8 @@ async def test_a_lobby_picking_an_image_holds_it_from_deletion(
             )
             await pick.commit()
             with pytest.raises(image_store.ImageInUse):
-                await asyncio.wait_for(task, 10)
+                async with deleting.transaction():
+                    await image_store.delete(deleting, image["id"])
         finally:
             await picking.close()
             await deleting.close()

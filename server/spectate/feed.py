@@ -135,7 +135,6 @@ class View:
         lobby_seconds = config.get("settings", {}).get("lobby_seconds")
         deadline = None if lobby_seconds is None else self.start + lobby_seconds
         self.clock = _clock("lobby", deadline, None)
-        self.at = self.start
         self.texts = [""] * len(seats)
         self.left = [False] * len(seats)
         self.reviews_given = [0] * len(seats)
@@ -148,7 +147,6 @@ class View:
 
     def apply(self, event: Event) -> None:
         kind = event["k"]
-        self.at = max(self.at, event["at"])
         if kind == "edit":
             seat = event["seat"]
             if event["snapshot"] is not None:

@@ -25,6 +25,7 @@ from server.protocol.errors import ErrorCode, ProtocolError
 from server.protocol.spectate_events import SpectateLeft, SpectateState, SpectatorSeat
 from server.realtime.store import unpack
 from server.replays.build import seat_names
+from server.replays.service import INLINE_RECORDS  # the same bound as building a replay
 from server.spectate.room import Backfill, Room
 from server.types import MatchId
 
@@ -32,10 +33,6 @@ if TYPE_CHECKING:
     from server.realtime.connection import Connection
     from server.realtime.hub import Hub
     from server.realtime.runner import MatchRunner
-
-INLINE_RECORDS = 500
-"""A backfill of up to this many records is folded on the event loop (well under a
-millisecond per hundred records); a longer one on a worker thread."""
 
 BACKFILL_TRIES = 3
 

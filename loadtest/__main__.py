@@ -100,6 +100,7 @@ def report(
             "events": tally.counts["spectator_events"],
             "early": tally.counts["spectator_early"],
             "lag_ms": h["spectator_lag_ms"].summary((50, 99), with_max=True),
+            "client_lag_ms": h["spectator_client_lag_ms"].summary((50, 99), with_max=True),
         },
         "time_to_match_s": {
             k: None if v is None else round(v / 1000, 3)
@@ -149,6 +150,7 @@ def run(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
             cpus=client_cpus,
             spectators=args.spectators or 0,
             focus_spectators=args.focus_spectators or 0,
+            spectator_cpus=cpus(args.spectator_cpus),
         )
         tally = fleet.collect(team)
         lag_after = [nodelag.scrape(url) for url in base_urls]

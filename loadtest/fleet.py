@@ -20,6 +20,14 @@ from loadtest import worker
 from loadtest.scenario import Scenario
 from loadtest.stats import Tally
 
+# Spectators run in worker processes of their own, at this niceness: on a machine where
+# the players' workers and the spectators' share cores, the spectators' frame decoding
+# would otherwise delay the players' clients and show up in the players' latency as if
+# the node were slower.  A starved spectator only lags itself (its feed is delayed by
+# design; ``spectator_client_lag_ms`` shows it), and the node drops a spectator that
+# falls too far behind, which the report counts under ``closes``.
+SPECTATOR_NICE = 19
+SPECTATORS_PER_WORKER = 1000
 SHUTDOWN_SLACK = 60.0  # seconds past duration + finish wait before workers are given up
 LIVE_KEYS = ("connected", "in_match", "completed", "errors", "writing", "cuts")
 
@@ -51,12 +59,15 @@ def start(
     cut_share: float = 0.0,
     spectators: int = 0,
     focus_spectators: int = 0,
+    spectator_cpus: tuple[int, ...] | None = None,
 ) -> Fleet:
     ctx = mp.get_context("spawn")
     fleet = Fleet(scenario, duration, out=ctx.Queue(), cut=ctx.Event())
-    fleet.start_at = time.time() + 1.0 + 0.3 * n_workers
-    for i in range(n_workers):
-        job = worker.WorkerJob(
+    watchers = spectators + focus_spectators
+    n_watchers = min(4, -(-watchers // SPECTATORS_PER_WORKER))  # ceil; 0 without spectators
+    fleet.start_at = time.time() + 1.0 + 0.3 * (n_workers + n_watchers)
+    jobs = [
+        worker.WorkerJob(
             index=i,
             base_urls=base_urls,
             scenario=scenario,
@@ -68,9 +79,28 @@ def start(
             cpus=cpus,
             ledger=ledger,
             cut_share=cut_share,
-            spectators=tuple(range(i, spectators, n_workers)),
-            focus_spectators=tuple(range(i, focus_spectators, n_workers)),
         )
+        for i in range(n_workers)
+    ]
+    jobs += [
+        worker.WorkerJob(
+            index=n_workers + j,
+            base_urls=base_urls,
+            scenario=scenario,
+            players=(),
+            total_players=players,
+            start_at=fleet.start_at,
+            duration=duration,
+            seed=seed,
+            cpus=spectator_cpus or cpus,
+            spectators=tuple(range(j, spectators, n_watchers)),
+            focus_spectators=tuple(range(j, focus_spectators, n_watchers)),
+            nice=SPECTATOR_NICE,
+        )
+        for j in range(n_watchers)
+    ]
+    for job in jobs:
+        i = job.index
         proc = ctx.Process(
             target=worker.main, args=(job, fleet.out, fleet.cut), name=f"loadtest-worker-{i}"
         )

@@ -34,6 +34,13 @@ OPTIONS: tuple[tuple[str, type, bool, str, str], ...] = (
         "C",
         "pin the matchmaker and the bot pool to these CPUs (default: --server-cpus)",
     ),
+    (
+        "--spectator-cpus",
+        str,
+        False,
+        "C",
+        "pin the spectators' workers to these CPUs (default: --client-cpus)",
+    ),
     ("--workers", int, False, "W", "worker processes (default: client CPUs, at most 4)"),
     ("--scenario", str, False, "NAME", "a table of loadtest/scenarios.toml (default: default)"),
     ("--seed", int, False, "N", "random seed of the players (default: 1)"),

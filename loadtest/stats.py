@@ -85,6 +85,7 @@ HISTOGRAMS = (
     "deadline_jitter_ms",
     "time_to_match_ms",
     "client_lag_ms",
+    "spectator_client_lag_ms",
     "spectator_lag_ms",
 )
 COUNTS = (

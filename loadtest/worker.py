@@ -47,6 +47,7 @@ class WorkerJob:
     cut_share: float = 0.0
     spectators: tuple[int, ...] = ()  # spectators who watch live matches at random
     focus_spectators: tuple[int, ...] = ()  # spectators who all watch one match
+    nice: int = 0  # added to the process's niceness (spectator workers: see loadtest.fleet)
 
 
 def _die_with_parent() -> None:
@@ -115,8 +116,9 @@ async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
         while True:
             before = loop.time()
             await asyncio.sleep(LAG_PROBE_S)
-            ctx.tally.hist["client_lag_ms"].add((loop.time() - before - LAG_PROBE_S) * 1000)
+            ctx.tally.hist[lag_name].add((loop.time() - before - LAG_PROBE_S) * 1000)
 
+    lag_name = "client_lag_ms" if job.players else "spectator_client_lag_ms"
     reporter = asyncio.create_task(report())
     lagger = asyncio.create_task(lag())
     try:
@@ -145,6 +147,8 @@ def main(job: WorkerJob, out: Any, cut: Any = None) -> None:
     _die_with_parent()
     if job.cpus:
         os.sched_setaffinity(0, job.cpus)
+    if job.nice:
+        os.nice(job.nice)
     import uvloop
 
     tally = uvloop.run(_run(job, out, cut))

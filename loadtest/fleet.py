@@ -13,7 +13,7 @@ import queue
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loadtest import worker
@@ -66,32 +66,30 @@ def start(
     watchers = spectators + focus_spectators
     n_watchers = min(4, -(-watchers // SPECTATORS_PER_WORKER))  # ceil; 0 without spectators
     fleet.start_at = time.time() + 1.0 + 0.3 * (n_workers + n_watchers)
+    base = worker.WorkerJob(
+        index=0,
+        base_urls=base_urls,
+        scenario=scenario,
+        players=(),
+        total_players=players,
+        start_at=fleet.start_at,
+        duration=duration,
+        seed=seed,
+        cpus=cpus,
+    )
     jobs = [
-        worker.WorkerJob(
+        replace(
+            base,
             index=i,
-            base_urls=base_urls,
-            scenario=scenario,
             players=tuple(range(i, players, n_workers)),
-            total_players=players,
-            start_at=fleet.start_at,
-            duration=duration,
-            seed=seed,
-            cpus=cpus,
             ledger=ledger,
             cut_share=cut_share,
         )
         for i in range(n_workers)
-    ]
-    jobs += [
-        worker.WorkerJob(
+    ] + [
+        replace(
+            base,
             index=n_workers + j,
-            base_urls=base_urls,
-            scenario=scenario,
-            players=(),
-            total_players=players,
-            start_at=fleet.start_at,
-            duration=duration,
-            seed=seed,
             cpus=spectator_cpus or cpus,
             spectators=tuple(range(j, spectators, n_watchers)),
             focus_spectators=tuple(range(j, focus_spectators, n_watchers)),
@@ -100,9 +98,10 @@ def start(
         for j in range(n_watchers)
     ]
     for job in jobs:
-        i = job.index
         proc = ctx.Process(
-            target=worker.main, args=(job, fleet.out, fleet.cut), name=f"loadtest-worker-{i}"
+            target=worker.main,
+            args=(job, fleet.out, fleet.cut),
+            name=f"loadtest-worker-{job.index}",
         )
         proc.start()
         fleet.procs.append(proc)

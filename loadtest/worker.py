@@ -110,6 +110,8 @@ async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
             live["cuts"] = ctx.tally.counts["cuts"]
             out.put(("progress", job.index, live))
 
+    lag_name = "client_lag_ms" if job.players else "spectator_client_lag_ms"
+
     async def lag() -> None:
         """The worker's own event-loop lag: every latency it measures includes it, so a
         saturated load generator shows here, not as a slow node."""
@@ -118,7 +120,6 @@ async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
             await asyncio.sleep(LAG_PROBE_S)
             ctx.tally.hist[lag_name].add((loop.time() - before - LAG_PROBE_S) * 1000)
 
-    lag_name = "client_lag_ms" if job.players else "spectator_client_lag_ms"
     reporter = asyncio.create_task(report())
     lagger = asyncio.create_task(lag())
     try:

@@ -27,6 +27,7 @@ from server import logs
 from server.config import load_settings
 from server.errors import ConfigError
 from server.protocol import Codec
+from server.realtime.aipool import stop_forkserver
 from server.storage.redispool import redis_pool
 
 
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"quill: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        stop_forkserver()  # its offline AI's; gone before this process is
     return 0
 
 

@@ -36,6 +36,7 @@ from server.embedded import EmbeddedPostgres, EmbeddedRedis
 from server.errors import ConfigError, EmbeddedServiceError, MigrationError
 from server.http.state import Endpoints
 from server.node import install_stop_signals, serve_node
+from server.realtime.aipool import stop_forkserver
 from server.storage import deadletter
 from server.storage.redispool import redis_pool
 from server.supervise import Supervised
@@ -50,8 +51,11 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
         loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
     except ImportError:  # pragma: no cover - uvloop is not built for this platform
         loop_factory = None
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(coro)
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(coro)
+    finally:
+        stop_forkserver()  # the offline AI's; gone before this process is
 
 
 async def _ensure_database(admin_dsn: str, name: str) -> str:

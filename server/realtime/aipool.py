@@ -77,6 +77,20 @@ def _context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+def stop_forkserver() -> None:
+    """End this process's forkserver, if it started one, and wait for it.  A process calls
+    this as it exits: the forkserver would go by itself once the process is gone (end of
+    its pipe, ``PR_SET_PDEATHSIG``), but only a moment later, so whoever waits for the
+    process (``quill up``'s caller, a supervisor) could still find it running.  Pools
+    close without it, because the next pool of the process reuses the warm forkserver."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)  # CPython's own, since 3.8; not public
+    if stop is not None:
+        stop()
+
+
 class OfflinePool:
     """The offline engines behind an executor.  Constructing it starts nothing."""
 

@@ -238,3 +238,38 @@ async def test_claude_falls_back_on_the_pool(
         assert isinstance(claude, ClaudeEngine)
         assert claude.offline is node.app[OFFLINE]  # its fallback and moderation floor
         assert node.app[REALTIME].ai.offline is node.app[OFFLINE]
+
+
+def test_a_process_leaves_no_forkserver_behind() -> None:
+    """What ``quill up``, ``quill serve`` and the bot pool call as they exit: the pool's
+    forkserver is gone when it returns, not a moment after the process."""
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, os
+from multiprocessing import forkserver
+from server.realtime.aipool import OfflinePool, stop_forkserver, worker_pid
+
+async def main():
+    pool = OfflinePool(1)
+    await pool.start()
+    assert await pool.call(worker_pid) != os.getpid()
+    await pool.close()
+
+asyncio.run(main())
+pid = forkserver._forkserver._forkserver_pid
+assert pid is not None
+stop_forkserver()
+try:
+    os.kill(pid, 0)
+except ProcessLookupError:
+    print("gone")
+else:
+    print("running", pid)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "gone", done.stdout  # after the start-up log

@@ -22,11 +22,12 @@ Gateway use::
         send(encode_event(error_event(exc), codec, now_ms))
     ...
     out = Outbound(event, now_ms)                # encode once per broadcast,
-    for conn in conns: conn.send(out.frame(conn.codec))   # at most once per codec
+    for conn in conns: conn.send_shared(out)     # at most once per codec
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -219,13 +220,14 @@ def encode_client(msg: Message, codec: Codec, ref: int | None = None) -> Frame:
 class Outbound:
     """One event to send to many sockets, encoded at most once per codec."""
 
-    __slots__ = ("_frames", "_plain", "event", "ts_ms")
+    __slots__ = ("_frames", "_plain", "_wires", "event", "ts_ms")
 
     def __init__(self, event: Message, ts_ms: int) -> None:
         self.event = event
         self.ts_ms = ts_ms
         self._plain: dict[str, Any] | None = None
         self._frames: dict[Codec, Frame] = {}
+        self._wires: dict[Codec, bytes] = {}
 
     def frame(self, codec: Codec) -> Frame:
         """The encoded frame for ``codec`` (computed on first use, then cached)."""
@@ -235,6 +237,35 @@ class Outbound:
                 self._plain = {"t": self.event.TYPE, "ts": self.ts_ms, "d": to_plain(self.event)}
             cached = self._frames[codec] = _pack(self._plain, codec)
         return cached
+
+    def wire(self, codec: Codec) -> bytes:
+        """The whole WebSocket frame for ``codec``, header included (cached like
+        :meth:`frame`), for sockets that can take it straight away."""
+        cached = self._wires.get(codec)
+        if cached is None:
+            cached = self._wires[codec] = ws_frame(self.frame(codec))
+        return cached
+
+
+_FIN_TEXT, _FIN_BINARY = 0x81, 0x82
+_LEN16, _LEN64 = struct.Struct("!BBH"), struct.Struct("!BBQ")
+
+
+def ws_frame(frame: Frame) -> bytes:
+    """A server-to-client WebSocket frame (RFC 6455 section 5.2: final, unmasked, no
+    extension) carrying ``frame``: text for ``str``, binary for ``bytes``.  The same
+    bytes aiohttp writes for an uncompressed frame; built here so that one shared event
+    is framed once for all its sockets instead of once per socket."""
+    if isinstance(frame, str):
+        first, payload = _FIN_TEXT, frame.encode("utf-8")
+    else:
+        first, payload = _FIN_BINARY, frame
+    n = len(payload)
+    if n < 126:
+        return bytes((first, n)) + payload
+    if n < 65536:
+        return _LEN16.pack(first, 126, n) + payload
+    return _LEN64.pack(first, 127, n) + payload
 
 
 def error_event(exc: ProtocolError | InvalidTransition, ref: int | None = None) -> ErrorEvent:

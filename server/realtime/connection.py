@@ -2,7 +2,14 @@
 
 Nothing that produces events ever waits for a socket.  :meth:`Connection.send` puts a
 frame in the socket's queue and returns at once; the writer task hands frames to aiohttp
-one by one.  Overflow rule: a socket whose queue already holds
+one by one.  *Direct writes*: when nothing is queued, the writer is idle and the
+transport's buffer is empty, a frame is written to the transport at once instead, framed
+by :func:`~server.protocol.codec.ws_frame` (an event shared by many sockets is framed
+once, :meth:`Connection.send_shared`).  Waking a writer task per frame cost more than the
+write itself, and all of it landed in one turn of the loop when a room of spectators or a
+match's players got a frame together; order is kept because nothing of the socket's can
+be waiting when a frame goes direct, and back-pressure is untouched because a socket
+whose transport holds anything goes through the queue.  Overflow rule: a socket whose queue already holds
 ``Tuning.send_queue_frames`` frames, or whose writer could not hand over one frame in
 ``Tuning.send_timeout_seconds``, is too slow: its queue is dropped and it is closed with
 1013 (try again later) and a reason.  The client reconnects and resumes with a fresh
@@ -28,7 +35,8 @@ from typing import TYPE_CHECKING
 import structlog
 from aiohttp import web
 
-from server.protocol import Codec, Frame, Message, TokenBucket, encode_event
+from server.protocol import Codec, Frame, Message, Outbound, TokenBucket, encode_event
+from server.protocol.codec import ws_frame
 from server.realtime.clock import Clock
 from server.realtime.metrics import RealtimeMetrics
 from server.realtime.tuning import Tuning
@@ -70,11 +78,16 @@ class Connection:
         metrics: RealtimeMetrics,
         node_url: str,
         clock: Clock,
+        transport: asyncio.BaseTransport | None = None,
         auth_session: str = "",
         auth_issued_at: int = 0,
     ) -> None:
         self.id = secrets.token_hex(6)
         self.ws = ws
+        # The socket's transport, for direct writes (see the module docstring); None
+        # sends everything through the writer task.
+        self._transport = transport if isinstance(transport, asyncio.WriteTransport) else None
+        self._idle = False  # the writer task waits for a frame
         self.codec = codec
         self.player = player
         self.role = role
@@ -144,9 +157,43 @@ class Connection:
     # --- sending ---------------------------------------------------------------------
 
     def send(self, frame: Frame) -> bool:
-        """Queue one frame; False if the socket is closing or was just found too slow."""
+        """Send or queue one frame; False if the socket is closing or was just found too
+        slow."""
         if self._closing is not None:
             return False
+        transport = self._direct()
+        if transport is not None:
+            transport.write(ws_frame(frame))
+            self._metrics.messages_out.inc()
+            return True
+        return self._enqueue(frame)
+
+    def send_shared(self, out: Outbound) -> bool:
+        """:meth:`send` for an event many sockets get: encoded and framed once per codec."""
+        if self._closing is not None:
+            return False
+        transport = self._direct()
+        if transport is not None:
+            transport.write(out.wire(self.codec))
+            self._metrics.messages_out.inc()
+            return True
+        return self._enqueue(out.frame(self.codec))
+
+    def _direct(self) -> asyncio.WriteTransport | None:
+        """The transport, if a frame may be written to it now (see the module docstring)."""
+        transport = self._transport
+        if (
+            transport is None
+            or not self._idle
+            or self._queue
+            or self.ws.closed
+            or transport.is_closing()
+            or transport.get_write_buffer_size()
+        ):
+            return None
+        return transport
+
+    def _enqueue(self, frame: Frame) -> bool:
         if len(self._queue) >= self._tuning.send_queue_frames:
             self._too_slow(f"too slow: {len(self._queue)} frames waiting")
             return False
@@ -171,7 +218,11 @@ class Connection:
                     if self._closing is not None or ws.closed:
                         break
                     self._ready.clear()
-                    await self._ready.wait()
+                    self._idle = True
+                    try:
+                        await self._ready.wait()
+                    finally:
+                        self._idle = False
                     continue
                 frame = self._queue.popleft()
                 try:

@@ -153,6 +153,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         metrics=hub.metrics,
         node_url=_node_url(request),
         clock=hub.clock,
+        transport=request.transport,
         auth_session=claims.session_id,
         auth_issued_at=claims.issued_at,
     )

@@ -507,15 +507,15 @@ class MatchRunner:
             outbound = Outbound(event, ts)
             if target is None:
                 for conn in self.conns.values():
-                    conn.send(outbound.frame(conn.codec))
+                    conn.send_shared(outbound)
                 for bot in self.bots.values():
                     bot.on_event(event)
             elif isinstance(target, Connection):
-                target.send(outbound.frame(target.codec))
+                target.send_shared(outbound)
             else:
                 seated = self.conns.get(target)
                 if seated is not None:
-                    seated.send(outbound.frame(seated.codec))
+                    seated.send_shared(outbound)
                 player_bot = self.bots.get(target)
                 if player_bot is not None:
                     player_bot.on_event(event)
@@ -565,7 +565,7 @@ class MatchRunner:
             self.hub.clock.now_ms(),
         )
         for conn in self.conns.values():
-            conn.send(outbound.frame(conn.codec))
+            conn.send_shared(outbound)
 
     @property
     def _mode(self) -> str:

@@ -112,7 +112,7 @@ class Group:
     def send(self, event: Any, now: float) -> None:
         outbound = Outbound(event, round(now * 1000))
         for conn in list(self.members):
-            if not conn.send(outbound.frame(conn.codec)):
+            if not conn.send_shared(outbound):
                 self.room.drop(conn)
 
     def end(self, reason: LeftReason) -> None:

@@ -7,6 +7,11 @@ from typing import Any
 import msgpack
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode
+from websockets.streams import StreamReader
 
 from server.config import LimitSettings
 from server.errors import InvalidTransition
@@ -27,7 +32,7 @@ from server.protocol import (
 )
 from server.protocol import client as c
 from server.protocol import events as ev
-from server.protocol.codec import MAX_DEPTH
+from server.protocol.codec import MAX_DEPTH, Frame, ws_frame
 
 LIMITS = LimitSettings(frame_bytes=8192, draft_chars=200)
 
@@ -445,3 +450,43 @@ def test_deeper_nesting_is_bad_frame(codec: Codec, levels: int) -> None:
 )
 def test_bounds_are_printed_as_integers(raw: str, message: str) -> None:
     assert refused(raw).message == message
+
+
+def _parse_ws(data: bytes) -> tuple[Any, bytes]:
+    """Parse one server frame with the ``websockets`` library's own parser."""
+    reader = StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    parser = WsFrame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame = done.value
+    else:  # pragma: no cover - the whole frame was fed
+        raise AssertionError("the frame is incomplete")
+    return frame.opcode, bytes(frame.data)
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+@pytest.mark.parametrize("binary", [False, True])
+def test_ws_frame_is_what_a_websocket_client_reads(size: int, binary: bool) -> None:
+    payload: Frame = b"\xff" * size if binary else "é" * (size // 2) + "x" * (size % 2)
+    opcode, data = _parse_ws(ws_frame(payload))
+    assert opcode is (Opcode.BINARY if binary else Opcode.TEXT)
+    assert data == (payload if isinstance(payload, bytes) else payload.encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(), st.binary(max_size=70_000)))
+def test_ws_frame_round_trips_any_payload(payload: Frame) -> None:
+    opcode, data = _parse_ws(ws_frame(payload))
+    expected = payload.encode() if isinstance(payload, str) else payload
+    assert (opcode, data) == (Opcode.TEXT if isinstance(payload, str) else Opcode.BINARY, expected)
+
+
+def test_outbound_frames_once_per_codec() -> None:
+    out = Outbound(SAMPLE, 5)
+    wire = out.wire(Codec.MSGPACK)
+    assert out.wire(Codec.MSGPACK) is wire
+    assert _parse_ws(wire) == (Opcode.BINARY, out.frame(Codec.MSGPACK))
+    assert _parse_ws(out.wire(Codec.JSON))[1] == str(out.frame(Codec.JSON)).encode()

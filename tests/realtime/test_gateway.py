@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
 from server.accounts.tokens import AccessClaims
 from server.config import Settings
-from server.http.state import SIGNER
+from server.http.state import REALTIME, SIGNER
 from server.protocol import Codec
 from server.realtime.tuning import Tuning
-from server.types import UserId
+from server.types import PlayerId, UserId
 from tests.conftest import Node
 from tests.realtime.client import Client, encode, ws_url
-from tests.realtime.helpers import Http, http_for, running_node
+from tests.realtime.helpers import Http, eventually, http_for, running_node
 
 
 def upgrade_headers(protocol: str | None = None) -> dict[str, str]:
@@ -141,7 +143,9 @@ async def test_a_flood_is_refused_once_then_closed(
 
 @pytest.fixture
 async def tiny_queue_node(settings: Settings, database: str, redis_url: str) -> AsyncIterator[Node]:
-    async with running_node(settings, database, redis_url, Tuning(send_queue_frames=3)) as node:
+    # Thousands of messages a second, so that one client can out-send its own reading.
+    fast = replace(settings, limits=replace(settings.limits, messages_per_second=10_000))
+    async with running_node(fast, database, redis_url, Tuning(send_queue_frames=3)) as node:
         yield node
 
 
@@ -151,14 +155,21 @@ async def test_a_client_that_cannot_keep_up_is_closed_with_a_reason(
     node = tiny_queue_node
     user = await http_for(node).register()
     client = await Client.session(node.url, user.token)
-    # Ten pings in one TCP segment: the server answers them before its writer runs, so
-    # the socket's queue overflows exactly as it would for a client that stopped reading.
+    # A client that stops reading and sends 5,000 pings at once: the pongs fill its
+    # receive window and the node's small send buffer, then the transport's buffer, and
+    # only then the socket's queue, which overflows (direct writes stop as soon as the
+    # transport holds anything).
+    (server_conn,) = node.app[REALTIME].by_player[PlayerId(user.id)]
+    server_conn.ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    client.ws.transport.pause_reading()
     protocol = client.ws.protocol
-    for i in range(10):
+    for i in range(5000):
         frame = encode(Codec.JSON, "ping", ref=100 + i)
         assert isinstance(frame, str)
         protocol.send_text(frame.encode())
     client.ws.transport.write(b"".join(protocol.data_to_send()))
+    await eventually(lambda: _true(server_conn.closing), "the node gives up on the socket")
+    client.ws.transport.resume_reading()
     code, reason = await client.wait_closed()
     assert code == 1013 and "too slow" in reason
     text = await (await node.get("/metrics")).text()
@@ -168,6 +179,10 @@ async def test_a_client_that_cannot_keep_up_is_closed_with_a_reason(
     await other.send("ping")
     await other.wait("pong")
     await other.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 async def test_a_session_token_is_bound_to_its_account(node: Node) -> None:

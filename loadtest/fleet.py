@@ -20,13 +20,13 @@ from loadtest import worker
 from loadtest.scenario import Scenario
 from loadtest.stats import Tally
 
-# Spectators run in worker processes of their own, at this niceness: on a machine where
+# Spectators run in worker processes of their own, at the lowest CPU priority
+# (``SCHED_IDLE``, see ``loadtest.worker``): on a machine where
 # the players' workers and the spectators' share cores, the spectators' frame decoding
 # would otherwise delay the players' clients and show up in the players' latency as if
 # the node were slower.  A starved spectator only lags itself (its feed is delayed by
 # design; ``spectator_client_lag_ms`` shows it), and the node drops a spectator that
 # falls too far behind, which the report counts under ``closes``.
-SPECTATOR_NICE = 19
 SPECTATORS_PER_WORKER = 1000
 SHUTDOWN_SLACK = 60.0  # seconds past duration + finish wait before workers are given up
 LIVE_KEYS = ("connected", "in_match", "completed", "errors", "writing", "cuts")
@@ -93,7 +93,7 @@ def start(
             cpus=spectator_cpus or cpus,
             spectators=tuple(range(j, spectators, n_watchers)),
             focus_spectators=tuple(range(j, focus_spectators, n_watchers)),
-            nice=SPECTATOR_NICE,
+            background=True,
         )
         for j in range(n_watchers)
     ]

@@ -47,7 +47,7 @@ class WorkerJob:
     cut_share: float = 0.0
     spectators: tuple[int, ...] = ()  # spectators who watch live matches at random
     focus_spectators: tuple[int, ...] = ()  # spectators who all watch one match
-    nice: int = 0  # added to the process's niceness (spectator workers: see loadtest.fleet)
+    background: bool = False  # run at the lowest CPU priority (spectators: see loadtest.fleet)
 
 
 def _die_with_parent() -> None:
@@ -143,13 +143,23 @@ async def _run(job: WorkerJob, out: Any, cut: Any = None) -> Tally:
     return ctx.tally
 
 
+def _lowest_priority() -> None:
+    """Linux's ``SCHED_IDLE``: the process runs only when no other wants the core, and any
+    other that wakes takes the core from it at once (at nice 19 a waking player worker
+    could still wait for a spectator worker's slice).  Nice 19 where that is refused."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(19)
+
+
 def main(job: WorkerJob, out: Any, cut: Any = None) -> None:
     """The worker process's entry point (``multiprocessing`` target)."""
     _die_with_parent()
     if job.cpus:
         os.sched_setaffinity(0, job.cpus)
-    if job.nice:
-        os.nice(job.nice)
+    if job.background:
+        _lowest_priority()
     import uvloop
 
     tally = uvloop.run(_run(job, out, cut))

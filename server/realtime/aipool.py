@@ -2,32 +2,37 @@
 
 The offline engines are pure CPU (tokenising, dictionaries, rubrics); on the loop a phase
 change of many matches stalled every socket for 300–650 ms, and the first request loaded
-~68 MB in one stall.  :class:`OfflinePool` runs them in a bounded
-:class:`~concurrent.futures.ProcessPoolExecutor` (``ai.offline_workers`` processes in a
-node, ``bots.offline_workers`` in a bot pool process, which imports this module) and
-:meth:`OfflinePool.engines` is an :class:`~server.ai.types.Engines` bundle whose every
-task awaits the pool.  Requests and answers are frozen dataclasses and cross the process
-boundary by pickle (a few KB each).
+~68 MB in one stall.  :class:`OfflinePool` runs them in ``ai.offline_workers`` worker
+processes in a node (``bots.offline_workers`` in a bot pool process, which imports this
+module) and :meth:`OfflinePool.engines` is an :class:`~server.ai.types.Engines` bundle
+whose every task awaits the pool.  Requests and answers are frozen dataclasses and cross
+the process boundary by pickle (a few KB each).
 
+- **No helper threads.**  Each worker is joined to the node by one socket pair, which the
+  node reads and writes as asyncio streams on its own loop.  An earlier version used
+  :class:`~concurrent.futures.ProcessPoolExecutor`, whose manager and queue-feeder
+  threads took the GIL at every submission: the loop then waited for it, and a profile of
+  a node with 1,000 players found the loop blocked in the executor's wake-up write 9 % of
+  the time.  Pickling a request or unpickling an answer on the loop costs microseconds.
 - **Start method: forkserver.**  Never ``fork`` (the node has threads and an event loop);
   ``forkserver`` imports and loads the engines once (:mod:`server.realtime.aipreload`, the
   preload) and forks each worker from that warm image, so a worker (and a node restarted
   in the same process, as tests do) is ready in milliseconds instead of seconds.
 - **Warm-up.** :meth:`OfflinePool.start` (in the app's ``cleanup_ctx``, before the node
   listens, and in the bot pool before it reads requests) starts every worker and has
-  them answer a tiny request each, so the first match (or bot) pays nothing.
-- **Bound.** ``OfflinePool(workers, limit=n)`` hands at most ``n`` requests to the
-  executor at once; the others wait their turn on the loop (where a cancelled one costs
-  nothing).  The node passes no ``limit``: every request comes through
+  each answer a tiny request, so the first match (or bot) pays nothing.
+- **Bound.** ``OfflinePool(workers, limit=n)`` has at most ``n`` requests in the workers
+  at once; the others wait their turn on the loop (where a cancelled one costs nothing).
+  The node passes no ``limit``: every request comes through
   :class:`~server.realtime.ai.AIService`, whose semaphore (``Tuning.ai_concurrency``)
   already bounds the work waiting for the pool.  The bot pool process (``bots.ai``)
   has no such service in front and passes one.
-- **Batched.** The requests made in one turn of the loop go to the executor as one
-  submission per worker (:func:`~server.realtime.aiworker.run_batch`; each request
-  still gets its own answer or exception): every submission wakes the executor's helper
-  threads, which then hold the GIL while the loop waits.
-- **A worker that dies** (killed, out of memory) breaks the executor; the next request
-  builds a new one and is tried once more.
+- **Batched.** The requests made in one turn of the loop go out as one message per worker
+  (:func:`~server.realtime.aiworker.run_batch`; each request still gets its own answer or
+  exception), each to the worker with the fewest requests in hand.
+- **A worker that dies** (killed, out of memory) is seen as the end of its socket: a new
+  one is started, and the requests it held are tried once more (on another worker, or
+  the new one); a second loss fails them with :class:`WorkerLost`.
 - **``ai.offline_workers = 0``** runs the engines in one thread of the node instead (for
   tiny machines where a second process does not fit): the loop no longer waits for a
   whole request, but shares the GIL with it (Python switches every 5 ms).
@@ -36,12 +41,15 @@ boundary by pickle (a few KB each).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
+import pickle
+import socket
+import struct
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
@@ -70,7 +78,7 @@ PRELOAD = "server.realtime.aipreload"
 TASKS = ("scorer", "judge", "moderator", "tutor", "writer", "reviewer")
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext:
     ctx = multiprocessing.get_context("forkserver")
     # Only heeded before the forkserver starts (once per process); harmless after.
     ctx.set_forkserver_preload([PRELOAD])
@@ -91,45 +99,90 @@ def stop_forkserver() -> None:
         stop()
 
 
+class WorkerLost(RuntimeError):
+    """A request's worker died twice while computing it."""
+
+
+_LEN = struct.Struct("!i")  # multiprocessing.connection's framing: a signed 32-bit length,
+_LEN_LONG = struct.Struct("!Q")  # or -1 and then an unsigned 64-bit one
+STOP_SECONDS = 10.0  # a worker told to stop is killed after this
+
+
+@dataclass(eq=False)
+class _Worker:
+    """One worker process and the node's end of its socket."""
+
+    process: Any  # multiprocessing's Process (forkserver context)
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    held: dict[int, _Chunk] = field(default_factory=dict)  # batch id -> its requests
+    requests: int = 0  # requests in ``held``
+    task: asyncio.Task[None] | None = None  # reads the answers
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """Requests sent to a worker as one message."""
+
+    pending: list[_Pending]
+    again: bool  # may be tried once more if its worker dies
+
+
 class OfflinePool:
-    """The offline engines behind an executor.  Constructing it starts nothing."""
+    """The offline engines in worker processes.  Constructing it starts nothing."""
 
     def __init__(self, workers: int, *, limit: int | None = None) -> None:
         if limit is not None and limit < 1:
             raise ValueError("limit must be at least 1")
         self.workers = workers
         self.limit = limit
-        self._executor: Executor | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._live: list[_Worker] = []
+        self._starting = 0  # workers being started (after one died)
+        self._backlog: list[_Chunk] = []  # chunks waiting for a worker to be started
+        self._started = False
+        self._closed = False
+        self._next_batch = 0
         self._slots = None if limit is None else asyncio.Semaphore(limit)
         self._batch: list[_Pending] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def in_thread(self) -> bool:
         return self.workers == 0
 
-    def _new_executor(self) -> Executor:
-        if self.in_thread:
-            return ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-ai")
-        return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=_context(), initializer=aiworker.start_worker
-        )
-
     async def start(self) -> list[int]:
-        """Start the workers and have them answer one tiny request each (returns the pids
-        that answered: a quick worker may answer two, but every worker starts warm, forked
-        from the preloaded forkserver and warmed again by the executor's initializer)."""
-        self._executor = self._new_executor()
-        # One warm-up per worker, submitted together (past the limit) so that each starts
-        # its own process.
-        warm_ups = [self._call(aiworker.warm_pid) for _ in range(self.workers or 1)]
-        pids = sorted(set(await asyncio.gather(*warm_ups)))
+        """Start the workers and have each answer one tiny request (returns their pids).
+        Every worker starts warm: forked from the preloaded forkserver and warmed again
+        by :func:`~server.realtime.aiworker.serve`."""
+        self._started, self._closed = True, False
+        if self.in_thread:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-ai")
+            pids = [await self._call(aiworker.warm_pid)]
+        else:
+            self._live = list(await asyncio.gather(*(self._spawn() for _ in range(self.workers))))
+            pids = sorted(
+                await asyncio.gather(*(self._ask(w, aiworker.warm_pid) for w in self._live))
+            )
         log.info("offline_ai_ready", workers=self.workers, limit=self.limit, pids=pids)
         return pids
 
     async def close(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        self._closed = True
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.to_thread(thread.shutdown, wait=True, cancel_futures=True)
+        closed = RuntimeError("the offline AI pool is closed")
+        for task in list(self._tasks):
+            task.cancel()
+        workers, self._live = self._live, []
+        for chunk in self._backlog:
+            chunk_fail(chunk, closed)
+        self._backlog.clear()
+        for p in self._batch:
+            p.fail(closed)
+        self._batch.clear()
+        await asyncio.gather(*(self._stop(w, closed) for w in workers))
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a worker (``fn`` and the values must pickle); with a ``limit``,
@@ -141,75 +194,159 @@ class OfflinePool:
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        if self._executor is None:
+        if not self._started or self._closed:
             raise RuntimeError("the offline AI pool is not started")
-        if self.in_thread:
-            return await loop.run_in_executor(self._executor, fn, *args)
-        # Batched: every request made in this turn of the loop goes to the workers in one
-        # submission per worker.  Each submission wakes the executor's helper threads,
-        # which then hold the GIL while the loop waits for it: one submission per request
-        # cost a busy node a twentieth of its core at a phase change of many matches.
+        if self._thread is not None:
+            return await loop.run_in_executor(self._thread, fn, *args)
         done: asyncio.Future[T] = loop.create_future()
         self._batch.append(_Pending(fn, args, done))
         if len(self._batch) == 1:
             loop.call_soon(self._send_batch)
         return await done
 
+    # --- sending ---------------------------------------------------------------------
+
     def _send_batch(self) -> None:
         batch, self._batch = [p for p in self._batch if not p.done.done()], []
         if not batch:
             return
-        if self._executor is None:  # closed meanwhile
-            for p in batch:
-                p.fail(RuntimeError("the offline AI pool is closed"))
-            return
         size = -(-len(batch) // max(1, self.workers))
         for i in range(0, len(batch), size):
-            self._submit(batch[i : i + size], again=True)
+            self._dispatch(_Chunk(batch[i : i + size], again=True))
 
-    def _submit(self, chunk: list[_Pending], *, again: bool) -> None:
-        loop = asyncio.get_running_loop()
-        executor = self._executor
-        assert executor is not None
-        calls = [(p.fn, p.args) for p in chunk]
-        try:
-            job = executor.submit(aiworker.run_batch, calls)
-        except (BrokenProcessPool, RuntimeError) as exc:
-            self._broken(chunk, executor, exc, again)
+    def _dispatch(self, chunk: _Chunk) -> None:
+        """Send ``chunk`` to the worker with the fewest requests in hand (or keep it until
+        a worker is started)."""
+        if not self._live:
+            self._backlog.append(chunk)
             return
+        worker = min(self._live, key=lambda w: w.requests)
+        calls = [(p.fn, p.args) for p in chunk.pending]
+        batch_id = self._next_batch = self._next_batch + 1
+        try:
+            data = pickle.dumps((batch_id, calls), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # e.g. a request that does not pickle
+            chunk_fail(chunk, exc)
+            return
+        worker.held[batch_id] = chunk
+        worker.requests += len(chunk.pending)
+        n = len(data)
+        head = _LEN.pack(n) if n <= 0x7FFFFFFF else _LEN.pack(-1) + _LEN_LONG.pack(n)
+        worker.writer.write(head + data)
 
-        def settle(job: Future[list[tuple[bool, Any]]]) -> None:
-            try:
-                results = job.result()
-            except BrokenProcessPool as exc:
-                self._broken(chunk, executor, exc, again)
-                return
-            except BaseException as exc:  # e.g. an answer that does not unpickle
-                for p in chunk:
-                    p.fail(exc)
-                return
-            for p, (ok, value) in zip(chunk, results, strict=True):
-                if ok:
-                    p.succeed(value)
-                else:
-                    p.fail(value)
+    async def _ask(self, worker: _Worker, fn: Callable[[], T]) -> T:
+        """One request to this very worker (the warm-up)."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        batch_id = self._next_batch = self._next_batch + 1
+        worker.held[batch_id] = _Chunk([_Pending(fn, (), done)], again=False)
+        worker.requests += 1
+        data = pickle.dumps((batch_id, [(fn, ())]), protocol=pickle.HIGHEST_PROTOCOL)
+        worker.writer.write(_LEN.pack(len(data)) + data)
+        return await done
 
-        job.add_done_callback(lambda job: loop.call_soon_threadsafe(settle, job))
+    # --- workers ---------------------------------------------------------------------
 
-    def _broken(
-        self, chunk: list[_Pending], executor: Executor, exc: BaseException, again: bool
-    ) -> None:
-        """A worker died: the first to notice replaces the executor; the chunk is tried
-        once more on the new one."""
-        log.warning("offline_ai_pool_broken", error=repr(exc))
-        if self._executor is executor:
-            executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = self._new_executor()
-        if again and self._executor is not None:
-            self._submit(chunk, again=False)
-        else:
-            for p in chunk:
-                p.fail(exc)
+    async def _spawn(self) -> _Worker:
+        ctx = _context()
+        mine, theirs = ctx.Pipe(duplex=True)  # a Unix socket pair
+        process = ctx.Process(target=aiworker.serve, args=(theirs,), name="offline-ai", daemon=True)
+        try:
+            # Starting asks the forkserver to fork: a few milliseconds of blocking pipe
+            # talk, kept off the loop.
+            await asyncio.to_thread(process.start)
+        finally:
+            theirs.close()
+        sock = socket.socket(fileno=os.dup(mine.fileno()))
+        mine.close()
+        reader, writer = await asyncio.open_unix_connection(sock=sock)
+        worker = _Worker(process, reader, writer)
+        worker.task = self._spawned_task(self._read(worker), "offline-ai-reader")
+        return worker
+
+    def _spawned_task(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _read(self, worker: _Worker) -> None:
+        """Answers from one worker until its socket ends (then it is replaced)."""
+        reader = worker.reader
+        try:
+            while True:
+                (n,) = _LEN.unpack(await reader.readexactly(4))
+                if n == -1:
+                    (n,) = _LEN_LONG.unpack(await reader.readexactly(8))
+                batch_id, answer = pickle.loads(await reader.readexactly(n))
+                chunk = worker.held.pop(batch_id, None)
+                if chunk is None:
+                    continue
+                worker.requests -= len(chunk.pending)
+                _settle(chunk, answer)
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            pass
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a garbled message: the worker is not to be trusted
+            log.warning("offline_ai_worker_garbled", error=repr(exc))
+        if not self._closed:
+            self._lost(worker)
+
+    def _lost(self, worker: _Worker) -> None:
+        """A worker died: start another; its requests are tried once more."""
+        if worker not in self._live:
+            return
+        self._live.remove(worker)
+        code = worker.process.exitcode
+        log.warning("offline_ai_worker_lost", pid=worker.process.pid, exitcode=code)
+        worker.writer.close()
+        held, worker.held = list(worker.held.values()), {}
+        lost = WorkerLost(f"an offline AI worker died (exit code {code})")
+        for chunk in held:
+            if chunk.again:
+                chunk.again = False
+                self._dispatch(chunk)
+            else:
+                chunk_fail(chunk, lost)
+        self._starting += 1
+        self._spawned_task(self._replace(), "offline-ai-respawn")
+
+    async def _replace(self) -> None:
+        try:
+            worker = await self._spawn()
+        except Exception as exc:
+            log.error("offline_ai_worker_start_failed", error=repr(exc))
+            worker = None
+        finally:
+            self._starting -= 1
+        if worker is None or self._closed:
+            if worker is not None:
+                await self._stop(worker, RuntimeError("the offline AI pool is closed"))
+            if not self._live and not self._starting:
+                backlog, self._backlog = self._backlog, []
+                for chunk in backlog:
+                    chunk_fail(chunk, WorkerLost("no offline AI worker could be started"))
+            return
+        self._live.append(worker)
+        backlog, self._backlog = self._backlog, []
+        for chunk in backlog:
+            self._dispatch(chunk)
+
+    async def _stop(self, worker: _Worker, why: BaseException) -> None:
+        """Close the worker's socket (it exits at the end of it) and wait for it."""
+        for chunk in worker.held.values():
+            chunk_fail(chunk, why)
+        worker.held.clear()
+        if worker.task is not None:
+            worker.task.cancel()
+        worker.writer.close()
+        with contextlib.suppress(Exception):
+            await worker.writer.wait_closed()
+        process = worker.process
+        await asyncio.to_thread(process.join, STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            await asyncio.to_thread(process.join, STOP_SECONDS)
 
     def engines(self) -> Engines:
         """Every task of the offline engines, computed in the pool."""
@@ -240,6 +377,25 @@ class _Pending:
     def fail(self, exc: BaseException) -> None:
         if not self.done.done():
             self.done.set_exception(exc)
+
+
+def chunk_fail(chunk: _Chunk, exc: BaseException) -> None:
+    for p in chunk.pending:
+        p.fail(exc)
+
+
+def _settle(chunk: _Chunk, answer: bytes) -> None:
+    """Give each request of ``chunk`` its answer (or exception) from ``answer``."""
+    try:
+        results: list[tuple[bool, Any]] = pickle.loads(answer)
+    except Exception as exc:  # e.g. an answer that does not unpickle here
+        chunk_fail(chunk, exc)
+        return
+    for p, (ok, value) in zip(chunk.pending, results, strict=True):
+        if ok:
+            p.succeed(value)
+        else:
+            p.fail(value)
 
 
 class PooledOffline:

@@ -1,6 +1,7 @@
 """What runs inside an offline AI worker (:mod:`server.realtime.aipool`).
 
-Top-level functions, so the executor can name them in a pickle.  The engines' material
+:func:`serve` is a worker's whole life: requests in, answers out, on the socket the pool
+gave it.  Top-level functions, so the pool can name them in a pickle.  The engines' material
 (dictionaries, rubrics, bot phrases) is loaded once per process by :func:`warm`: the pool's
 initializer, and the forkserver's preload (:mod:`server.realtime.aipreload`), so that
 forked workers start with it loaded.  Importing this module loads nothing.
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import pickle
 import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any
 
 from server.ai.types import (
@@ -71,10 +74,41 @@ def run_batch(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[t
     return out
 
 
+def _picklable(result: tuple[bool, Any]) -> tuple[bool, Any]:
+    try:
+        pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        return False, RuntimeError(f"an answer could not be sent back: {exc!r}")
+    return result
+
+
 def start_worker() -> None:
-    """The executor's initializer: tied to the forkserver's life, then warm."""
+    """Tied to the forkserver's life, then warm."""
     die_with_parent()
     warm()
+
+
+def serve(conn: Connection) -> None:
+    """A worker process: read ``(batch id, calls)`` messages from the pool until the end of
+    the socket, answer each with ``(batch id, pickled results)``.  The results are
+    pickled apart so that an answer that does not unpickle in the node fails its own
+    batch, not the worker; one that does not pickle here fails alone."""
+    start_worker()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the node's to handle
+    while True:
+        try:
+            batch_id, calls = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        results = run_batch(calls)
+        try:
+            answer = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            answer = pickle.dumps([_picklable(r) for r in results])
+        try:
+            conn.send_bytes(pickle.dumps((batch_id, answer), protocol=pickle.HIGHEST_PROTOCOL))
+        except (BrokenPipeError, OSError):
+            return
 
 
 def warm() -> None:

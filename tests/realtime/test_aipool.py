@@ -31,7 +31,7 @@ from server.game import PieceScored, ScorePiece, ScoreReview
 from server.http.state import ENGINES, REALTIME
 from server.metrics import Registry
 from server.realtime.ai import AIService, OfflineFallback
-from server.realtime.aipool import OfflinePool, PooledOffline, worker_pid
+from server.realtime.aipool import OfflinePool, PooledOffline, WorkerLost, worker_pid
 from server.realtime.lifecycle import OFFLINE
 from server.realtime.metrics import RealtimeMetrics
 from server.types import PlayerId
@@ -134,6 +134,33 @@ async def test_a_dead_worker_is_replaced(pool: OfflinePool) -> None:
     score = await pool.engines().scorer.score_piece(PieceRequest(PROMPT, PIECE))
     assert score.engine == "offline"
     assert await pool.call(worker_pid) not in (pid, os.getpid())
+
+
+async def test_a_request_that_kills_its_worker_is_tried_once_more_then_fails(
+    pool: OfflinePool,
+) -> None:
+    first = await pool.call(worker_pid)
+    with pytest.raises(WorkerLost):
+        await pool.call(os._exit, 3)  # kills the worker, and the one it is tried on next
+    assert await pool.call(abs, -5) == 5  # a third worker answers
+    assert await pool.call(worker_pid) not in (first, os.getpid())
+
+
+async def test_an_answer_that_does_not_pickle_fails_alone(pool: OfflinePool) -> None:
+    pid = await pool.call(worker_pid)
+    results = await asyncio.gather(
+        pool.call(threading.Lock), pool.call(abs, -2), return_exceptions=True
+    )
+    assert isinstance(results[0], RuntimeError) and "could not be sent back" in str(results[0])
+    assert results[1] == 2  # sent in the same message, answered apart
+    assert await pool.call(worker_pid) == pid  # the worker lives on
+
+
+async def test_the_pool_runs_no_helper_thread_in_this_process(pool: OfflinePool) -> None:
+    """The executor's manager and queue-feeder threads took the GIL at every submission."""
+    await asyncio.gather(*(pool.call(abs, -i) for i in range(50)))
+    busy = [t.name for t in threading.enumerate() if "Feeder" in t.name or "Manager" in t.name]
+    assert busy == []
 
 
 async def test_requests_made_together_share_submissions_and_fail_alone() -> None:

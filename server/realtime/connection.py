@@ -3,13 +3,16 @@
 Nothing that produces events ever waits for a socket.  :meth:`Connection.send` puts a
 frame in the socket's queue and returns at once; the writer task hands frames to aiohttp
 one by one.  *Direct writes*: when nothing is queued, the writer is idle and the
-transport's buffer is empty, a frame is written to the transport at once instead, framed
+transport's buffer is under :data:`DIRECT_BUFFER_BYTES`, a frame is written to the
+transport at once instead, framed
 by :func:`~server.protocol.codec.ws_frame` (an event shared by many sockets is framed
 once, :meth:`Connection.send_shared`).  Waking a writer task per frame cost more than the
 write itself, and all of it landed in one turn of the loop when a room of spectators or a
 match's players got a frame together; order is kept because nothing of the socket's can
-be waiting when a frame goes direct, and back-pressure is untouched because a socket
-whose transport holds anything goes through the queue.  Overflow rule: a socket whose queue already holds
+be waiting in the queue when a frame goes direct (the transport keeps its own buffer in
+order: uvloop sends what a loop turn wrote at the end of the turn), and back-pressure is
+kept because a socket whose transport holds that much goes through the queue, where the
+writer waits for it to drain.  Overflow rule: a socket whose queue already holds
 ``Tuning.send_queue_frames`` frames, or whose writer could not hand over one frame in
 ``Tuning.send_timeout_seconds``, is too slow: its queue is dropped and it is closed with
 1013 (try again later) and a reason.  The client reconnects and resumes with a fresh
@@ -45,6 +48,9 @@ from server.types import PlayerId, SessionToken
 if TYPE_CHECKING:
     from server.realtime.runner import MatchRunner
 
+# Under this many bytes waiting in the transport, a frame is written to it directly (the
+# transport's own high-water mark, above which it asks its writers to wait, is 64 KiB).
+DIRECT_BUFFER_BYTES = 64 * 1024
 REASON_BYTES = 123  # a close frame's reason is at most 123 bytes of UTF-8
 
 # Close codes the server uses (also in docs/protocol.md; 1009 comes from aiohttp).
@@ -188,7 +194,7 @@ class Connection:
             or self._queue
             or self.ws.closed
             or transport.is_closing()
-            or transport.get_write_buffer_size()
+            or transport.get_write_buffer_size() >= DIRECT_BUFFER_BYTES
         ):
             return None
         return transport

@@ -155,15 +155,15 @@ async def test_a_client_that_cannot_keep_up_is_closed_with_a_reason(
     node = tiny_queue_node
     user = await http_for(node).register()
     client = await Client.session(node.url, user.token)
-    # A client that stops reading and sends 5,000 pings at once: the pongs fill its
-    # receive window and the node's small send buffer, then the transport's buffer, and
-    # only then the socket's queue, which overflows (direct writes stop as soon as the
-    # transport holds anything).
+    # A client that stops reading and sends 9,000 pings at once: the pongs (about 400 KB)
+    # fill its receive window and the node's small send buffer, then the transport's
+    # buffer, and only then the socket's queue, which overflows (direct writes stop once
+    # the transport holds 64 KiB).
     (server_conn,) = node.app[REALTIME].by_player[PlayerId(user.id)]
     server_conn.ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     client.ws.transport.pause_reading()
     protocol = client.ws.protocol
-    for i in range(5000):
+    for i in range(9000):
         frame = encode(Codec.JSON, "ping", ref=100 + i)
         assert isinstance(frame, str)
         protocol.send_text(frame.encode())

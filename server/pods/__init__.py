@@ -1,0 +1,1 @@
+"""Study pods: forming them (pure) and the /api/v1/pods routes."""

@@ -128,6 +128,7 @@ class LimitSettings:
     api_per_ip_per_minute: int = _opt(600, lo=1, hi=1000000)
     student_signin_per_ip_per_minute: int = _opt(120, lo=1, hi=100000)
     class_writes_per_account_per_minute: int = _opt(60, lo=1, hi=100000)
+    pod_writes_per_account_per_minute: int = _opt(30, lo=1, hi=100000)
     classes_per_teacher: int = _opt(50, lo=1, hi=10000)
     class_students: int = _opt(60, lo=1, hi=1000)
     roster_import_lines: int = _opt(200, lo=1, hi=10000)

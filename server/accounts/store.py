@@ -245,7 +245,8 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
     and user agent), the current rating and the rating history, the text and edit log of
     every piece the user wrote, the AI's rationale and suggestions on it, and the replays of
     the user's matches (a replay is the match's input log, keystrokes included, and cannot
-    be re-run without them), and a teacher's prompt images (the stored files: a photograph
+    be re-run without them), their study-pod profile, membership and history, and a
+    teacher's prompt images (the stored files: a photograph
     may show the teacher, their home or their class; unlike deleting one image, this does
     not wait for the lobbies that show one to close: their rounds show it as gone).  What
     stays, for the other players: every match row, the seats, ranks, scores and trait
@@ -273,6 +274,10 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
     await conn.execute("DELETE FROM ratings WHERE user_id = $1", uid)
     await conn.execute("DELETE FROM refresh_tokens WHERE user_id = $1", uid)
     await conn.execute("DELETE FROM prompt_images WHERE teacher_id = $1", uid)
+    # Study pods: the profile (time zone, free hours), the seat in a pod, the waitlist and
+    # the departures; the other members' pod goes on without them.
+    for table in ("pod_profiles", "pod_members", "pod_waitlist", "pod_departures"):
+        await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", uid)
     await conn.execute(
         "UPDATE users SET handle = NULL, password_hash = NULL, display_name = $2, "
         "deleted_at = now(), updated_at = now() WHERE id = $1",

@@ -47,3 +47,17 @@ CREATE TABLE pod_departures (
     left_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX pod_departures_user ON pod_departures (user_id, left_at DESC);
+
+-- pod_checkins: after each weekly session (by its start), each member's check-in: did
+--   they attend, one win, one thing to change. The pod's streak is computed from these
+--   (server/pods/sessions.py).
+CREATE TABLE pod_checkins (
+    pod_id         uuid NOT NULL REFERENCES pods (id) ON DELETE CASCADE,
+    user_id        uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    session_start  timestamptz NOT NULL,
+    attended       boolean NOT NULL,
+    win            text NOT NULL DEFAULT '',
+    change         text NOT NULL DEFAULT '',
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (pod_id, user_id, session_start)
+);

@@ -25,7 +25,18 @@ from server.accounts.store import previous_token_secrets, token_secret
 from server.accounts.tokens import TokenSigner
 from server.ai.build import aclose_engines, build_engines, uses_claude
 from server.ai.content import load_prompts
-from server.api import account, auth, classes, images, live, lobbies, lobby_results, me, pods
+from server.api import (
+    account,
+    auth,
+    classes,
+    images,
+    leaderboards,
+    live,
+    lobbies,
+    lobby_results,
+    me,
+    pods,
+)
 from server.api import prompts as prompts_api
 from server.api import replays as replays_api
 from server.config import Settings
@@ -73,6 +84,7 @@ APIS: list[Api] = [
     replays_api.api,
     live.api,
     pods.api,
+    leaderboards.api,
     docs,
     realtime_gateway.api,
     realtime_admin.api,

@@ -276,7 +276,13 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
     await conn.execute("DELETE FROM prompt_images WHERE teacher_id = $1", uid)
     # Study pods: the profile (time zone, free hours), the seat in a pod, the waitlist and
     # the departures; the other members' pod goes on without them.
-    for table in ("pod_profiles", "pod_members", "pod_waitlist", "pod_departures"):
+    for table in (
+        "pod_profiles",
+        "pod_members",
+        "pod_waitlist",
+        "pod_departures",
+        "pod_checkins",
+    ):
         await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", uid)
     await conn.execute(
         "UPDATE users SET handle = NULL, password_hash = NULL, display_name = $2, "

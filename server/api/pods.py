@@ -26,13 +26,13 @@ from aiohttp import web
 
 from server.accounts import store as accounts
 from server.ai.types import Trait
-from server.api.session import authenticate
-from server.errors import Conflict, Forbidden, NotFound, Unauthorized
+from server.api.caller import current_user
+from server.errors import Conflict, Forbidden, NotFound
 from server.http import ratelimit
 from server.http.body import Fields, json_body
 from server.http.openapi import BODY_STATUSES, Api, Schema, text_schema
 from server.http.state import PG, REDIS, SETTINGS
-from server.pods import forming
+from server.pods import forming, sessions
 from server.pods import store as pstore
 
 api = Api()
@@ -169,6 +169,41 @@ _LEFT: Schema = {
         "waitlisted": {"type": "boolean"},
     },
 }
+_CHECK_IN_IN: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["attended"],
+    "properties": {
+        "attended": {"type": "boolean"},
+        "win": text_schema("one thing that went well", maxLength=300),
+        "change": text_schema("one thing to do differently", maxLength=300),
+    },
+}
+_CHECK_IN: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["user_id", "display_name", "session_start", "attended", "win", "change"],
+    "properties": {
+        "user_id": {"type": "string", "format": "uuid"},
+        "display_name": {"type": "string"},
+        "session_start": {"type": "string", "format": "date-time"},
+        "attended": {"type": "boolean"},
+        "win": {"type": "string"},
+        "change": {"type": "string"},
+    },
+}
+_CHECK_INS: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["latest_session", "next_session", "streak", "items"],
+    "properties": {
+        "latest_session": {"type": ["string", "null"], "format": "date-time"},
+        "next_session": {"type": "string", "format": "date-time"},
+        "streak": {"type": "integer", "minimum": 0},
+        "items": {"type": "array", "items": _CHECK_IN},
+    },
+}
+HISTORY_WEEKS = 8  # check-ins shown, and the longest streak the answer can report past
 _GUEST = ("a guest account (guest_account) or a bot token (bot_token)", None)
 _LIMITED = ("too many pod changes (limits.pod_writes_per_account_per_minute)", None)
 
@@ -178,16 +213,7 @@ class PodConflict(Conflict):
 
 
 async def _caller(request: web.Request) -> accounts.User:
-    claims = await authenticate(request)
-    user = None
-    try:
-        uuid.UUID(claims.user_id)
-    except ValueError:
-        pass
-    else:
-        user = await accounts.user_by_id(request.app[PG], claims.user_id)
-    if user is None:
-        raise Unauthorized("this account no longer exists", code="invalid_token")
+    user = await current_user(request)
     if user.is_guest:
         raise Forbidden("sign up to join a study pod", code="guest_account")
     return user
@@ -548,3 +574,96 @@ async def leave_pod(request: web.Request) -> web.Response:
     found = await pstore.profile(pg, user.id)
     placed = await _placed(request, user, found.time_zone if found else "UTC")
     return web.json_response({"left": pod_id, **placed})
+
+
+async def _my_pod(db: asyncpg.Connection | asyncpg.Pool, user: accounts.User) -> pstore.PodRow:
+    pod_id = await pstore.pod_of(db, user.id)
+    if pod_id is None:
+        raise NotFound("you are in no pod", code="not_in_pod")
+    (pod,) = await pstore.pods(db, [pod_id])
+    return pod
+
+
+def _first_session(pod: pstore.PodRow) -> datetime:
+    """The pod's first session: its slot's first start after the pod was made."""
+    return sessions.next_session(pod.slot_start, pod.created_at)
+
+
+@api.route(
+    "POST",
+    "/api/v1/pods/me/checkins",
+    summary="Check in after the pod's latest session: attended, one win, one thing to change",
+    tag="pods",
+    auth=True,
+    request=_CHECK_IN_IN,
+    responses={
+        201: ("your check-in", _CHECK_IN),
+        403: _GUEST,
+        404: ("you are in no pod (not_in_pod)", None),
+        409: ("no session has been held yet (no_session_yet), or already_checked_in", None),
+        429: _LIMITED,
+        **BODY_STATUSES,
+    },
+)
+async def check_in(request: web.Request) -> web.Response:
+    user = await _caller(request)
+    await _write_limit(request, user)
+    body = await json_body(request)
+    f = Fields(body, {"attended", "win", "change"})
+    attended = body.get("attended")
+    if not isinstance(attended, bool):
+        f.problem("attended", "is required: true or false")
+    win = f.string("win", required=False, max_len=300) or ""
+    change = f.string("change", required=False, max_len=300) or ""
+    f.done()
+    assert isinstance(attended, bool)
+    pg = request.app[PG]
+    pod = await _my_pod(pg, user)
+    now = datetime.now(UTC)
+    latest = sessions.latest_session(pod.slot_start, now)
+    if latest < _first_session(pod):
+        raise PodConflict(
+            "your pod has not met yet: check in after its first session",
+            code="no_session_yet",
+            details={"first_session": _first_session(pod).isoformat()},
+        )
+    if not await pstore.check_in(
+        pg, pod.id, user.id, latest, attended, win.strip(), change.strip()
+    ):
+        raise PodConflict("you have checked in for this session already", code="already_checked_in")
+    made = pstore.CheckIn(user.id, user.display_name, latest, attended, win.strip(), change.strip())
+    return web.json_response(made.plain(), status=201)
+
+
+@api.route(
+    "GET",
+    "/api/v1/pods/me/checkins",
+    summary="Your pod's check-ins of the last sessions, its streak and its next session",
+    tag="pods",
+    auth=True,
+    responses={
+        200: ("the check-ins, newest session first", _CHECK_INS),
+        403: _GUEST,
+        404: ("you are in no pod (not_in_pod)", None),
+    },
+)
+async def list_check_ins(request: web.Request) -> web.Response:
+    user = await _caller(request)
+    pg = request.app[PG]
+    pod = await _my_pod(pg, user)
+    now = datetime.now(UTC)
+    latest = sessions.latest_session(pod.slot_start, now)
+    held = latest >= _first_session(pod)
+    items = await pstore.check_ins(pg, pod.id, latest - sessions.WEEK * HISTORY_WEEKS)
+    attended: dict[datetime, int] = {}
+    for c in items:
+        attended[c.session_start] = attended.get(c.session_start, 0) + c.attended
+    streak = sessions.streak(attended, latest, len(pod.members)) if held else 0
+    return web.json_response(
+        {
+            "latest_session": latest.isoformat() if held else None,
+            "next_session": sessions.next_session(pod.slot_start, now).isoformat(),
+            "streak": streak,
+            "items": [c.plain() for c in items],
+        }
+    )

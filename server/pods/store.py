@@ -251,3 +251,71 @@ async def leave(
         reason,
         rematch,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    user_id: str
+    display_name: str
+    session_start: datetime
+    attended: bool
+    win: str
+    change: str
+
+    def plain(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "display_name": self.display_name,
+            "session_start": self.session_start.isoformat(),
+            "attended": self.attended,
+            "win": self.win,
+            "change": self.change,
+        }
+
+
+async def check_in(
+    db: Db,
+    pod_id: str,
+    user_id: str,
+    session_start: datetime,
+    attended: bool,
+    win: str,
+    change: str,
+) -> bool:
+    """Record a check-in; False if the member already checked in for this session."""
+    done = await db.fetchval(
+        "INSERT INTO pod_checkins (pod_id, user_id, session_start, attended, win, change) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
+        uuid.UUID(pod_id),
+        uuid.UUID(user_id),
+        session_start,
+        attended,
+        win,
+        change,
+    )
+    return done is not None
+
+
+async def check_ins(db: Db, pod_id: str, since: datetime) -> list[CheckIn]:
+    """The pod's check-ins of sessions from ``since`` on, newest session first; only
+    current, live members' (a member who left takes their check-ins with them)."""
+    rows = await db.fetch(
+        "SELECT c.*, u.display_name FROM pod_checkins c "
+        "JOIN pod_members m ON m.pod_id = c.pod_id AND m.user_id = c.user_id "
+        + _LIVE.format(t="c")
+        + " WHERE c.pod_id = $1 AND c.session_start >= $2 "
+        "ORDER BY c.session_start DESC, c.created_at, c.user_id",
+        uuid.UUID(pod_id),
+        since,
+    )
+    return [
+        CheckIn(
+            str(r["user_id"]),
+            r["display_name"],
+            r["session_start"],
+            r["attended"],
+            r["win"],
+            r["change"],
+        )
+        for r in rows
+    ]

@@ -9,7 +9,6 @@ forked workers start with it loaded.  Importing this module loads nothing.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import pickle
@@ -44,7 +43,6 @@ class _Material:
 
 
 PR_SET_PDEATHSIG = 1
-WORKER_NICE = 10  # added to a worker's niceness (see serve)
 
 _loaded: _Material | None = None
 
@@ -97,10 +95,6 @@ def serve(conn: Connection) -> None:
     batch, not the worker; one that does not pickle here fails alone."""
     start_worker()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the node's to handle
-    # Where a worker shares a core with its node, the node's loop comes first: a waking
-    # worker must not take the core from a loop that has sockets to serve.
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICE)
     while True:
         try:
             batch_id, calls = pickle.loads(conn.recv_bytes())

@@ -33,16 +33,6 @@ async def me(node: Node, token: str) -> Any:
     return await ok(await call(node, "GET", "/api/v1/pods/me", token))
 
 
-@pytest.fixture(autouse=True)
-async def no_pods(database: str) -> None:
-    """Pods are shared by every account: each test starts without any."""
-    conn = await asyncpg.connect(database)
-    try:
-        await conn.execute("DELETE FROM pods; DELETE FROM pod_waitlist; DELETE FROM pod_departures")
-    finally:
-        await conn.close()
-
-
 async def test_the_waitlist_forms_a_pod_and_others_join_it(node: Node) -> None:
     a, b = await writer(node, goals=["voice"]), await writer(node, goals=["voice"])
     for t in (a, b):
@@ -259,3 +249,58 @@ async def test_a_deleted_account_leaves_no_trace_in_pods(node: Node, database: s
             )
     finally:
         await conn.close()
+
+
+async def test_check_ins_after_a_session_and_the_streak(node: Node, database: str) -> None:
+    tokens = [await writer(node) for _ in range(3)]
+    for t in tokens:
+        placed = await ok(await call(node, "POST", "/api/v1/pods/waitlist", t))
+    pod = placed["pod"]
+    body = {"attended": True, "win": "We all finished", "change": "Start on time"}
+    status, code, details = await error_of(
+        await call(node, "POST", "/api/v1/pods/me/checkins", tokens[0], body)
+    )
+    assert (status, code) == (409, "no_session_yet") and "first_session" in details
+    before = await ok(await call(node, "GET", "/api/v1/pods/me/checkins", tokens[0]))
+    assert before["latest_session"] is None and before["streak"] == 0 and before["items"] == []
+    # Three weeks on: the pod has met (the clock is PostgreSQL's and the node's, so the
+    # pod is made older instead).
+    conn = await asyncpg.connect(database)
+    try:
+        await conn.execute(
+            "UPDATE pods SET created_at = now() - interval '3 weeks' WHERE id = $1::uuid",
+            pod["id"],
+        )
+    finally:
+        await conn.close()
+    made = await ok(await call(node, "POST", "/api/v1/pods/me/checkins", tokens[0], body), 201)
+    assert made["attended"] is True and made["win"] == "We all finished"
+    status, code, _ = await error_of(
+        await call(node, "POST", "/api/v1/pods/me/checkins", tokens[0], body)
+    )
+    assert (status, code) == (409, "already_checked_in")
+    listed = await ok(await call(node, "GET", "/api/v1/pods/me/checkins", tokens[1]))
+    assert listed["streak"] == 0  # one of three is not half
+    assert [c["win"] for c in listed["items"]] == ["We all finished"]
+    await ok(
+        await call(node, "POST", "/api/v1/pods/me/checkins", tokens[1], {"attended": True}), 201
+    )
+    listed = await ok(await call(node, "GET", "/api/v1/pods/me/checkins", tokens[2]))
+    assert listed["streak"] == 1 and listed["latest_session"] == made["session_start"]
+    assert listed["next_session"] > listed["latest_session"]
+    for bad, field in (
+        ({}, "attended"),
+        ({"attended": "yes"}, "attended"),
+        ({"attended": True, "win": "x" * 301}, "win"),
+        ({"attended": True, "mood": 3}, "mood"),
+    ):
+        status, code, details = await error_of(
+            await call(node, "POST", "/api/v1/pods/me/checkins", tokens[2], bad)
+        )
+        assert (status, code) == (422, "validation_failed") and field in details["fields"], bad
+    loner = (await register(node))["access_token"]
+    for method in ("GET", "POST"):
+        status, code, _ = await error_of(
+            await call(node, method, "/api/v1/pods/me/checkins", loner, {"attended": True})
+        )
+        assert (status, code) == (404, "not_in_pod")

@@ -126,6 +126,7 @@ class LimitSettings:
     auth_per_handle_per_minute: int = _opt(100, lo=1, hi=1000000)
     sockets_per_account: int = _opt(5, lo=1, hi=1000)
     api_per_ip_per_minute: int = _opt(600, lo=1, hi=1000000)
+    api_per_account_per_minute: int = _opt(100, lo=1, hi=1000000)
     student_signin_per_ip_per_minute: int = _opt(120, lo=1, hi=100000)
     class_writes_per_account_per_minute: int = _opt(60, lo=1, hi=100000)
     pod_writes_per_account_per_minute: int = _opt(30, lo=1, hi=100000)

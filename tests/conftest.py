@@ -318,6 +318,7 @@ def unique_handle(prefix: str) -> str:
 
 UNTHROTTLED = {
     "api_per_ip_per_minute": 1_000_000,
+    "api_per_account_per_minute": 1_000_000,
     "auth_per_ip_per_minute": 100_000,
     "auth_per_account_per_minute": 100_000,
     "auth_per_handle_per_minute": 1_000_000,

@@ -124,6 +124,34 @@ async def test_api_rate_limit_per_ip(settings: Settings, database: str, redis_ur
         await runner.cleanup()
 
 
+async def test_api_rate_limit_per_account(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    runner, node = await start_node(
+        settings.replace(limits={"api_per_account_per_minute": 3}), database, redis_url
+    )
+    node.app[ratelimit.CLOCK].fixed = 60.0 * (10**9 + secrets.randbelow(10**9))
+    try:
+        tokens = [await (await node.post("/api/v1/auth/guest", {})).json() for _ in range(2)]
+        first, second = ({"Authorization": f"Bearer {t['access_token']}"} for t in tokens)
+        statuses = [(await node.get("/api/v1/auth/me", headers=first)).status for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        limited = await node.get("/api/v1/auth/me", headers=first)
+        body = await limited.json()
+        assert body["error"]["code"] == "rate_limited"
+        assert body["error"]["details"]["bucket"] == "api.account"
+        assert int(limited.headers["Retry-After"]) >= 1
+        # Another account from the same address has its own allowance, and a request
+        # without a token (or with a bad one) counts for the address only.
+        assert (await node.get("/api/v1/auth/me", headers=second)).status == 200
+        assert (await node.get("/api/v1/openapi.json")).status == 200
+        bad = {"Authorization": "Bearer not-a-token"}
+        assert (await node.get("/api/v1/auth/me", headers=bad)).status == 401
+    finally:
+        await node.http.close()
+        await runner.cleanup()
+
+
 # --- Headers every answer carries ------------------------------------------------------
 
 

@@ -74,7 +74,7 @@ _POD = (
 def _parse_cursor(parts: list[str]) -> int:
     (rank,) = parts
     value = int(rank)
-    if value < 1:
+    if not 1 <= value < 2**31:  # ranks are what this server handed out
         raise ValueError("rank")
     return value
 
@@ -130,11 +130,19 @@ def _row(r: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-def _path_id(request: web.Request, name: str, code: str, what: str) -> uuid.UUID:
+async def _group_board(request: web.Request, board: str, may_read: str, where: str) -> web.Response:
+    """A class's or a pod's board (``{board}_id`` in the path), if ``may_read`` (a query of
+    the group's id, the caller's id and role) says the caller may read it; else 404."""
+    caller = await current_user(request)
+    missing = NotFound(f"no such {board}", code=f"{board}_not_found")
     try:
-        return uuid.UUID(request.match_info[name])
+        group_id = uuid.UUID(request.match_info[f"{board}_id"])
     except ValueError:
-        raise NotFound(f"no such {what}", code=code) from None
+        raise missing from None
+    pg = request.app[PG]
+    if not await pg.fetchval(may_read, group_id, uuid.UUID(caller.id), caller.role):
+        raise missing
+    return await _board(pg, request, board, where, caller, group_id)
 
 
 @api.route(
@@ -163,19 +171,13 @@ async def global_board(request: web.Request) -> web.Response:
     },
 )
 async def class_board(request: web.Request) -> web.Response:
-    caller = await current_user(request)
-    class_id = _path_id(request, "class_id", "class_not_found", "class")
-    pg = request.app[PG]
-    allowed = await pg.fetchval(
+    return await _group_board(
+        request,
+        "class",
         "SELECT $3 = 'admin' OR c.teacher_id = $2 OR EXISTS (SELECT 1 FROM class_members cm "
         "WHERE cm.class_id = c.id AND cm.user_id = $2) FROM classes c WHERE c.id = $1",
-        class_id,
-        uuid.UUID(caller.id),
-        caller.role,
+        _CLASS,
     )
-    if not allowed:
-        raise NotFound("no such class", code="class_not_found")
-    return await _board(pg, request, "class", _CLASS, caller, class_id)
 
 
 @api.route(
@@ -191,16 +193,10 @@ async def class_board(request: web.Request) -> web.Response:
     },
 )
 async def pod_board(request: web.Request) -> web.Response:
-    caller = await current_user(request)
-    pod_id = _path_id(request, "pod_id", "pod_not_found", "pod")
-    pg = request.app[PG]
-    allowed = await pg.fetchval(
+    return await _group_board(
+        request,
+        "pod",
         "SELECT $3 = 'admin' OR EXISTS (SELECT 1 FROM pod_members pm WHERE pm.pod_id = p.id "
         "AND pm.user_id = $2) FROM pods p WHERE p.id = $1",
-        pod_id,
-        uuid.UUID(caller.id),
-        caller.role,
+        _POD,
     )
-    if not allowed:
-        raise NotFound("no such pod", code="pod_not_found")
-    return await _board(pg, request, "pod", _POD, caller, pod_id)

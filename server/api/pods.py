@@ -336,6 +336,20 @@ async def _form_from_waitlist(conn: asyncpg.Connection, at: datetime) -> None:
         await pstore.create_pod(conn, name, founder.time_zone, slot, members)
 
 
+async def _my_pod(db: asyncpg.Connection | asyncpg.Pool, user: accounts.User) -> pstore.PodRow:
+    pod_id = await pstore.pod_of(db, user.id)
+    if pod_id is None:
+        raise NotFound("you are in no pod", code="not_in_pod")
+    (pod,) = await pstore.pods(db, [pod_id])
+    return pod
+
+
+async def _zone(db: asyncpg.Connection | asyncpg.Pool, user: accounts.User) -> str:
+    """The caller's time zone (UTC until they have a profile)."""
+    found = await pstore.profile(db, user.id)
+    return found.time_zone if found else "UTC"
+
+
 async def _placed(request: web.Request, user: accounts.User, zone: str) -> dict[str, Any]:
     pg = request.app[PG]
     pod_id = await pstore.pod_of(pg, user.id)
@@ -527,8 +541,7 @@ async def join_waitlist(request: web.Request) -> web.Response:
 )
 async def my_pod(request: web.Request) -> web.Response:
     user = await _caller(request)
-    found = await pstore.profile(request.app[PG], user.id)
-    return web.json_response(await _placed(request, user, found.time_zone if found else "UTC"))
+    return web.json_response(await _placed(request, user, await _zone(request.app[PG], user)))
 
 
 @api.route(
@@ -563,25 +576,13 @@ async def leave_pod(request: web.Request) -> web.Response:
     pg = request.app[PG]
     async with pg.acquire() as db, db.transaction():
         await db.execute("SELECT pg_advisory_xact_lock($1)", FORMING_LOCK)
-        pod_id = await pstore.pod_of(db, user.id)
-        if pod_id is None:
-            raise NotFound("you are in no pod", code="not_in_pod")
-        (pod,) = await pstore.pods(db, [pod_id])
+        pod = await _my_pod(db, user)
         await pstore.leave(db, pod, user.id, reason.strip(), rematch)
         if rematch and await pstore.profile(db, user.id) is not None:
             await pstore.add_waiting(db, user.id)
             await _form_from_waitlist(db, datetime.now(UTC))
-    found = await pstore.profile(pg, user.id)
-    placed = await _placed(request, user, found.time_zone if found else "UTC")
-    return web.json_response({"left": pod_id, **placed})
-
-
-async def _my_pod(db: asyncpg.Connection | asyncpg.Pool, user: accounts.User) -> pstore.PodRow:
-    pod_id = await pstore.pod_of(db, user.id)
-    if pod_id is None:
-        raise NotFound("you are in no pod", code="not_in_pod")
-    (pod,) = await pstore.pods(db, [pod_id])
-    return pod
+    placed = await _placed(request, user, await _zone(pg, user))
+    return web.json_response({"left": pod.id, **placed})
 
 
 def _first_session(pod: pstore.PodRow) -> datetime:

@@ -16,11 +16,12 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from redis.exceptions import RedisError
 
+from server.accounts.tokens import TokenError
 from server.errors import ApiError, PayloadTooLarge
 from server.http import ratelimit
 from server.http.body import ClientAborted
 from server.http.errors import error_response, from_api_error, from_http_exception
-from server.http.state import METRICS, REDIS, REQUEST_ID, SETTINGS
+from server.http.state import METRICS, REDIS, REQUEST_ID, SETTINGS, SIGNER
 
 log = structlog.get_logger("quill.http")
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -136,7 +137,9 @@ async def response_headers(request: web.Request, response: web.StreamResponse) -
 
 @web.middleware
 async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse an oversized body before reading it; rate-limit the REST API per client IP."""
+    """Refuse an oversized body before reading it; rate-limit the REST API per client IP
+    and, for a request with a valid access token, per account as well (a whole class
+    behind one school address shares the first, one account anywhere the second)."""
     settings = request.app[SETTINGS]
     length = request.content_length
     own = _route_name(request) in request.app.get(OWN_BODY_LIMIT, frozenset())
@@ -153,4 +156,27 @@ async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
             client_ip(request),
             settings.limits.api_per_ip_per_minute,
         )
+        account = _token_account(request)
+        if account is not None:
+            await ratelimit.limit(
+                request.app,
+                request.app[REDIS],
+                "api.account",
+                account,
+                settings.limits.api_per_account_per_minute,
+                per="account",
+            )
     return await handler(request)
+
+
+def _token_account(request: web.Request) -> str | None:
+    """The account of the request's Bearer token if it is valid now (else None: the
+    handler answers for a bad token).  Verified, not just read: an unverified id would let
+    anyone spend another account's allowance."""
+    scheme, _, token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return str(request.app[SIGNER].verify(token.strip(), time.time()).user_id)
+    except TokenError:
+        return None

@@ -3,6 +3,7 @@ caller's own place, and who may see a class's or a pod's board."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -56,7 +57,8 @@ async def test_the_global_board_ranks_by_conservative_rating_and_pages(
     assert [i["rank"] for i in third["items"]] == [5] and third["next_cursor"] is None
     assert first["me"]["rank"] == 4 and first["me"]["user_id"] == people[3]["user"]["id"]
     assert (await board(node, guest["access_token"]))["me"] is None
-    for query in ({"limit": "0"}, {"limit": "x"}, {"cursor": "garbage!"}):
+    huge = base64.urlsafe_b64encode(b"9" * 30).decode()
+    for query in ({"limit": "0"}, {"limit": "x"}, {"cursor": "garbage!"}, {"cursor": huge}):
         status, code, _ = await error_of(
             await call(node, "GET", "/api/v1/leaderboards/global", token, params=query)
         )

@@ -26,11 +26,12 @@ from aiohttp import web
 from server.accounts import store as accounts
 from server.accounts.names import handle_problem
 from server.api.audit import audit_user
-from server.api.session import authenticate, revoke_user
+from server.api.caller import current_user
+from server.api.session import revoke_user
 from server.classes import codes, roster, sheet
 from server.classes import store as cstore
 from server.classes.codehash import hash_code, hash_codes
-from server.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from server.errors import BadRequest, Conflict, Forbidden, NotFound
 from server.http import ratelimit
 from server.http.body import Fields, ValidationFailed, json_body, read_body
 from server.http.middleware import client_ip, request_id
@@ -264,17 +265,6 @@ _HTML: Schema = {"type": "string"}
 # --- who is asking, and what they may see ---------------------------------------------
 
 
-async def _caller(request: web.Request) -> accounts.User:
-    """The signed-in account as the database has it now (its role included)."""
-    claims = await authenticate(request)
-    user = None
-    if cstore.as_uuid(claims.user_id) is not None:
-        user = await accounts.user_by_id(request.app[PG], claims.user_id)
-    if user is None:
-        raise Unauthorized("this account no longer exists", code="invalid_token")
-    return user
-
-
 def _manages(caller: accounts.User, klass: cstore.ClassRow) -> bool:
     return caller.role == "admin" or (caller.role == "teacher" and klass.teacher_id == caller.id)
 
@@ -422,7 +412,7 @@ def _sheet(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     },
 )
 async def create_class(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     if caller.role not in MANAGERS:
         raise Forbidden("only teachers and admins create classes", code="not_a_teacher")
     await _write_limit(request, caller)
@@ -470,7 +460,7 @@ async def create_class(request: web.Request) -> web.Response:
     },
 )
 async def list_classes(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     pg = request.app[PG]
     teacher = request.query.get("teacher_id")
     if teacher is not None and cstore.as_uuid(teacher) is None:
@@ -503,7 +493,7 @@ async def list_classes(request: web.Request) -> web.Response:
     responses={200: ("the class", _CLASS), 404: _NOT_FOUND},
 )
 async def get_class(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     pg = request.app[PG]
     klass = await cstore.class_by_id(pg, _class_id(request))
     if klass is None or not (
@@ -523,7 +513,7 @@ async def get_class(request: web.Request) -> web.Response:
     responses={200: ("the class as it is now", _CLASS), 404: _NOT_FOUND, 429: _WRITE_LIMITED},
 )
 async def update_class(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     await _write_limit(request, caller)
     f = Fields(await json_body(request), {"name", "grade_level", "students_may_set_password"})
     name = _class_name(f, required=False)
@@ -573,7 +563,7 @@ async def update_class(request: web.Request) -> web.Response:
     },
 )
 async def list_students(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     klass = await _managed_class(request, caller)
     students = await cstore.students_of(request.app[PG], uuid.UUID(klass.id))
     return web.json_response({"class": klass.public(), "students": [s.public() for s in students]})
@@ -602,7 +592,7 @@ def _class_full(limit: int) -> Conflict:
     },
 )
 async def create_student(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     await _write_limit(request, caller)
     f = Fields(await json_body(request), {"name", "username"})
     name = _student_name(f, required=True)
@@ -668,7 +658,7 @@ async def _import_source(request: web.Request) -> tuple[str | bytes, bool]:
     },
 )
 async def import_students(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     await _write_limit(request, caller)
     data, dry_run = await _import_source(request)
     limits = request.app[SETTINGS].limits
@@ -782,7 +772,7 @@ async def import_students(request: web.Request) -> web.Response:
     },
 )
 async def rename_student(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     await _write_limit(request, caller)
     f = Fields(await json_body(request), {"name", "username"})
     name = _student_name(f, required=False)
@@ -818,7 +808,7 @@ async def rename_student(request: web.Request) -> web.Response:
     responses={204: ("removed", None), 404: _STUDENT_NOT_FOUND, 429: _WRITE_LIMITED},
 )
 async def remove_student(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     await _write_limit(request, caller)
     klass = await _managed_class(request, caller)
     student = await _student(request, klass)
@@ -853,7 +843,7 @@ async def remove_student(request: web.Request) -> web.Response:
     },
 )
 async def reset_code(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     await _write_limit(request, caller)
     klass = await _managed_class(request, caller)
     student = await _student(request, klass)
@@ -901,7 +891,7 @@ def _sheet_page(
     responses={200: ("an HTML page to print", _HTML), 404: _NOT_FOUND},
 )
 async def roster_page(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     klass = await _managed_class(request, caller)
     students = await cstore.students_of(request.app[PG], uuid.UUID(klass.id))
     return _sheet_page(request, klass, [sheet.Card(s.name, s.username, None) for s in students])
@@ -918,7 +908,7 @@ async def roster_page(request: web.Request) -> web.Response:
     responses={200: ("an HTML page to print", _HTML), 404: _NOT_FOUND},
 )
 async def roster_sheet(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     body = await json_body(request)
     f = Fields(body, {"codes"})
     items = body.get("codes")
@@ -985,7 +975,7 @@ async def roster_sheet(request: web.Request) -> web.Response:
     },
 )
 async def set_role(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     if caller.role != "admin":
         raise Forbidden("only an admin may change roles")
     f = Fields(await json_body(request), {"role"})

@@ -40,7 +40,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from server.accounts import store as accounts
-from server.api.classes import _caller
+from server.api.caller import current_user
 from server.classes import store as cstore
 from server.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from server.http import ratelimit
@@ -167,7 +167,7 @@ async def reencode(
     },
 )
 async def upload_prompt_image(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     if caller.role not in ("teacher", "admin"):
         raise Forbidden("only teachers and admins upload prompt images", code="not_a_teacher")
     settings = request.app[SETTINGS]
@@ -254,7 +254,7 @@ async def owned_image(
     },
 )
 async def delete_prompt_image(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     if caller.role not in ("teacher", "admin"):
         raise Forbidden("only teachers and admins have prompt images", code="not_a_teacher")
     await ratelimit.limit(

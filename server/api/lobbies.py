@@ -23,7 +23,8 @@ import asyncpg
 from aiohttp import web
 
 from server.accounts import store as accounts
-from server.api.classes import _caller, _manages
+from server.api.caller import current_user
+from server.api.classes import _manages
 from server.api.images import owned_image
 from server.classes import roster
 from server.classes import store as cstore
@@ -343,7 +344,7 @@ def _rules(f: Fields, request: web.Request, current: LobbyRules) -> LobbyRules:
     },
 )
 async def create_lobby(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     if caller.role not in MANAGERS:
         raise Forbidden("only teachers and admins open lobbies", code="not_a_teacher")
     await _write_limit(request, caller)
@@ -407,7 +408,7 @@ async def create_lobby(request: web.Request) -> web.Response:
     },
 )
 async def list_lobbies(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     if caller.role not in MANAGERS:
         raise Forbidden("only teachers and admins have lobbies", code="not_a_teacher")
     admin = caller.role == "admin"
@@ -428,7 +429,7 @@ async def list_lobbies(request: web.Request) -> web.Response:
     responses={200: ("the lobby", _DETAIL), 404: _NOT_FOUND},
 )
 async def get_lobby(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     lobby = await _managed(request, caller)
     pg = request.app[PG]
     members = [
@@ -474,7 +475,7 @@ def _anytime(raw: Any) -> bool:
     },
 )
 async def update_lobby(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     lobby = await _managed(request, caller)
     await _write_limit(request, caller)
     f = Fields(await json_body(request), {"name", "settings"})
@@ -508,7 +509,7 @@ async def update_lobby(request: web.Request) -> web.Response:
     responses={200: ("the closed lobby", _LOBBY), 404: _NOT_FOUND, 429: _WRITE_LIMITED},
 )
 async def close_lobby(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     lobby = await _managed(request, caller)
     await _write_limit(request, caller)
     pg = request.app[PG]

@@ -25,7 +25,7 @@ import asyncpg
 import orjson
 from aiohttp import web
 
-from server.api.classes import _caller
+from server.api.caller import current_user
 from server.api.lobbies import _managed, _write_limit
 from server.errors import Conflict, NotFound
 from server.http.body import Fields, json_body
@@ -441,7 +441,7 @@ def _match(p: asyncpg.Record, seats: list[dict[str, Any]]) -> dict[str, Any]:
     responses={200: ("the results, round by round", _RESULTS), 404: _NOT_FOUND},
 )
 async def lobby_results(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     lobby = await _managed(request, caller)
     rounds = await _results(request, lobby, None)
     return web.json_response({"lobby_id": lobby.id, "class_id": lobby.class_id, "rounds": rounds})
@@ -459,7 +459,7 @@ async def lobby_results(request: web.Request) -> web.Response:
     },
 )
 async def round_results(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     lobby = await _managed(request, caller)
     raw = request.match_info["round"]
     number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 7 else 0
@@ -525,7 +525,7 @@ def _override_body(f: Fields) -> overrides.Override:
     },
 )
 async def override_score(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     lobby = await _managed(request, caller)
     await _write_limit(request, caller)
     override = _override_body(Fields(await json_body(request), {"traits", "overall", "reason"}))
@@ -596,7 +596,7 @@ async def _after(request: web.Request, match_id: uuid.UUID, player_id: str) -> w
     },
 )
 async def remove_override(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     lobby = await _managed(request, caller)
     await _write_limit(request, caller)
     match_id, player_id = _piece_path(request)
@@ -711,7 +711,7 @@ def _filename(lobby: LobbyRow) -> str:
     responses={200: ("the CSV file", {"type": "string"}), 404: _NOT_FOUND},
 )
 async def results_csv_file(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     lobby = await _managed(request, caller)
     rounds = await _results(request, lobby, None)
     class_name = ""

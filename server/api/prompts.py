@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from server.ai.types import Prompt, Trait
-from server.api.classes import _caller
+from server.api.caller import current_user
 from server.errors import Forbidden
 from server.http.body import ValidationFailed
 from server.http.openapi import Api, Schema
@@ -93,7 +93,7 @@ def public(prompt: Prompt) -> dict[str, Any]:
     },
 )
 async def list_prompts(request: web.Request) -> web.Response:
-    caller = await _caller(request)
+    caller = await current_user(request)
     if caller.role not in MANAGERS:
         raise Forbidden("only teachers and admins read the prompt pack", code="not_a_teacher")
     level = request.query.get("level")

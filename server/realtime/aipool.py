@@ -220,7 +220,10 @@ class OfflinePool:
         if not self._live:
             self._backlog.append(chunk)
             return
-        worker = min(self._live, key=lambda w: w.requests)
+        self._send(min(self._live, key=lambda w: w.requests), chunk)
+
+    def _send(self, worker: _Worker, chunk: _Chunk) -> None:
+        """Write ``chunk`` to ``worker`` as one message (multiprocessing's framing)."""
         calls = [(p.fn, p.args) for p in chunk.pending]
         batch_id = self._next_batch = self._next_batch + 1
         try:
@@ -237,11 +240,7 @@ class OfflinePool:
     async def _ask(self, worker: _Worker, fn: Callable[[], T]) -> T:
         """One request to this very worker (the warm-up)."""
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        batch_id = self._next_batch = self._next_batch + 1
-        worker.held[batch_id] = _Chunk([_Pending(fn, (), done)], again=False)
-        worker.requests += 1
-        data = pickle.dumps((batch_id, [(fn, ())]), protocol=pickle.HIGHEST_PROTOCOL)
-        worker.writer.write(_LEN.pack(len(data)) + data)
+        self._send(worker, _Chunk([_Pending(fn, (), done)], again=False))
         return await done
 
     # --- workers ---------------------------------------------------------------------

@@ -35,6 +35,7 @@ from server.accounts.tokens import AccessClaims
 from server.app import create_app
 from server.config import Settings
 from server.embedded import EmbeddedPostgres, EmbeddedRedis
+from server.http import ratelimit
 from server.http.state import PG, SIGNER, Endpoints
 from server.types import UserId
 
@@ -207,10 +208,19 @@ class Node:
         return await self.http.get(self.url + path, **kw)
 
 
+def node_app(settings: Settings, database: str, redis_url: str) -> web.Application:
+    """The node's app with its rate-limit windows held still: limits count in fixed
+    one-minute windows, and a test whose requests straddled two would see its count
+    start again (it did, on CI).  Tests that need the window to turn set the clock."""
+    app = create_app(settings, Endpoints(database, redis_url))
+    app[ratelimit.CLOCK].fixed = 60.0 * (time.time() // 60) + 0.5
+    return app
+
+
 async def start_node(
     settings: Settings, database: str, redis_url: str
 ) -> tuple[web.AppRunner, Node]:
-    app = create_app(settings, Endpoints(database, redis_url))
+    app = node_app(settings, database, redis_url)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

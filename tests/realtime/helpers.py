@@ -13,11 +13,9 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from server.app import create_app
 from server.config import Settings
-from server.http.state import Endpoints
 from server.realtime.tuning import TUNING, Tuning
-from tests.conftest import Node, unique_handle
+from tests.conftest import Node, node_app, unique_handle
 from tests.realtime.client import WAIT
 
 PASSWORD = "correct horse battery"
@@ -96,7 +94,7 @@ async def running_node(
     settings: Settings, database: str, redis_url: str, tuning: Tuning | None = None
 ) -> AsyncIterator[Node]:
     """An in-process node like ``tests.conftest.start_node``, optionally re-tuned."""
-    app = create_app(settings, Endpoints(database, redis_url))
+    app = node_app(settings, database, redis_url)
     if tuning is not None:
         app[TUNING] = tuning
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=WAIT)

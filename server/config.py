@@ -182,6 +182,7 @@ class LobbySettings:
     writes_per_account_per_minute: int = _opt(60, lo=1, hi=100000)
     actions_per_minute: int = _opt(60, lo=1, hi=100000)
     live_view_seconds: float = _opt(2.0, lo=0.01, hi=60)
+    draft_moderation_seconds: float = _opt(10.0, lo=0.01, hi=600)
     image_max_bytes: int = _opt(5 * 1024 * 1024, lo=64 * 1024, hi=64 * 1024 * 1024)
     image_max_side: int = _opt(4096, lo=64, hi=16384)
     image_max_pixels: int = _opt(16_777_216, lo=4096, hi=89_000_000)

@@ -11,19 +11,22 @@ repairs itself with the next one, and the teacher's client needs no state to app
 
 Phase and deadline changes of a match go out at once as ``lobby.match``; moderation
 flags (``FlagTeacher``) at once as ``lobby.flag`` with the text as written, kept (the
-last :data:`FLAGS_KEPT`) and replayed when a teacher starts watching.  Nothing here
-raises into the match: the runner logs and ignores an observer's failure.
+last :data:`FLAGS_KEPT`) and replayed when a teacher starts watching.  While a match
+writes, its drafts are also checked as they are typed (:mod:`server.lobbies.draftcheck`),
+so a safety signal is flagged (``source: "draft"``) without waiting for writing to end.
+Nothing here raises into the match: the runner logs and ignores an observer's failure.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from server.game import FlagTeacher, Phase
 from server.game.draft import is_empty, word_count
 from server.game.state import SeatState
 from server.game.views import clock
+from server.lobbies.draftcheck import DraftCheck
 from server.protocol import lobby_events
 from server.types import PlayerId
 
@@ -35,6 +38,7 @@ FLAGS_KEPT = 200
 SAFETY_REASONS = frozenset({"self_harm"})
 
 SeatKey = tuple[str, PlayerId]
+Source = Literal["piece", "review", "draft"]
 
 
 class LiveView:
@@ -48,6 +52,15 @@ class LiveView:
         self._pending: set[SeatKey] = set()
         self._phases: dict[str, tuple[object, ...]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        hub = host.hub
+        self.drafts = DraftCheck(
+            hub.ai.moderate_draft,
+            self._draft,
+            self._draft_flagged,
+            interval=hub.settings.lobbies.draft_moderation_seconds,
+            clock=hub.clock.now,
+        )
+        self._writing: set[str] = set()  # matches whose drafts are being checked
 
     # --- the runner's calls (MatchObserver) ----------------------------------------------
 
@@ -60,28 +73,60 @@ class LiveView:
             for seat in runner.match.state.seats:
                 if not seat.is_bot:
                     self._seat(runner, seat, now)
+        if runner.match.phase is Phase.WRITE and not runner.closed:
+            self._writing.add(runner.match_id)
+            for seat in runner.match.state.seats:
+                if not seat.is_bot:
+                    self.drafts.seen((runner.match_id, seat.player), seat.draft.seq)
+        elif runner.match_id in self._writing:
+            self._writing.discard(runner.match_id)
+            self.drafts.forget(runner.match_id)
         if runner.closed or runner.match.phase is Phase.CLOSED:
             self.host.match_over(self.lobby, runner.match_id)
 
     def flagged(self, runner: MatchRunner, flag: FlagTeacher) -> None:
+        source: Source = "review" if flag.key.startswith("review:") else "piece"
+        self._flag(runner, flag.player, source, tuple(flag.reasons), flag_text(runner, flag.key))
+
+    def _draft(self, key: SeatKey) -> tuple[int, str] | None:
+        """A seat's draft while its match writes (what :class:`DraftCheck` reads)."""
+        runner = self.host.hub.runners.get(key[0])  # type: ignore[call-overload]
+        if runner is None or runner.closed or runner.match.phase is not Phase.WRITE:
+            return None
+        seat = runner.match.seats.get(key[1])
+        return None if seat is None else (seat.draft.seq, seat.draft.text)
+
+    def _draft_flagged(self, key: SeatKey, text: str, reasons: tuple[str, ...]) -> None:
+        runner = self.host.hub.runners.get(key[0])  # type: ignore[call-overload]
+        if runner is not None:
+            self._flag(runner, key[1], "draft", reasons, text)
+
+    def _flag(
+        self,
+        runner: MatchRunner,
+        player: PlayerId,
+        source: Source,
+        reasons: tuple[str, ...],
+        text: str,
+    ) -> None:
         placed = self.lobby.matches.get(runner.match_id)
         if placed is None:
             return
         m = runner.match
-        seat = m.seats.get(flag.player)
+        seat = m.seats.get(player)
         event = lobby_events.LobbyFlag(
             lobby_id=self.lobby.id,
             round=placed.round,
             party=placed.party,
             match_id=runner.match_id,
-            player_id=flag.player,
-            name=self.lobby.name_of(flag.player),
+            player_id=player,
+            name=self.lobby.name_of(player),
             alias="" if seat is None else seat.alias,
             phase=m.phase.value,
-            source="review" if flag.key.startswith("review:") else "piece",
-            reasons=tuple(flag.reasons),
-            safety=bool(SAFETY_REASONS & set(flag.reasons)),
-            text=flag_text(runner, flag.key),
+            source=source,
+            reasons=reasons,
+            safety=bool(SAFETY_REASONS & set(reasons)),
+            text=text,
         )
         self.lobby.flags.append(event)
         del self.lobby.flags[:-FLAGS_KEPT]
@@ -225,6 +270,7 @@ class LiveView:
             self._timer.cancel()
             self._timer = None
         self._pending.clear()
+        self.drafts.stop()
 
 
 def flag_text(runner: MatchRunner, key: str) -> str:

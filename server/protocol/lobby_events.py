@@ -171,7 +171,7 @@ class LobbyFlag(Message):
     name: str
     alias: str
     phase: Phase
-    source: Literal["piece", "review"]
+    source: Literal["piece", "review", "draft"]  # draft: checked while it is typed
     reasons: tuple[str, ...]
     safety: bool
     text: str  # as the student wrote it (not masked)

@@ -41,6 +41,7 @@ from server.ai.types import (
     BotReviewRequest,
     Engines,
     ModerationRequest,
+    ModerationResult,
     PieceRequest,
     PieceScore,
     ReviewRequest,
@@ -128,6 +129,12 @@ class AIService:
     async def write_review(self, req: BotReviewRequest) -> BotReview:
         async with self._slots:
             return await self.engines.reviewer.write_review(req)
+
+    async def moderate_draft(self, req: ModerationRequest) -> ModerationResult:
+        """A draft checked while it is typed (``server.lobbies.draftcheck``): always the
+        offline moderator, in turn with the other requests."""
+        async with self._slots:
+            return await self.offline.moderator.moderate(req)
 
 
 def _consume(future: asyncio.Future[Any]) -> None:

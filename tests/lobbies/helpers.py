@@ -46,7 +46,11 @@ NAMES = [
 def lobby_settings(settings: Settings) -> Settings:
     return settings.replace(
         match={"grace_seconds": FAST["grace_seconds"], "reconnect_grace_seconds": 60.0},
-        lobbies={"live_view_seconds": 0.2, "actions_per_minute": 6000},
+        lobbies={
+            "live_view_seconds": 0.2,
+            "draft_moderation_seconds": 0.2,
+            "actions_per_minute": 6000,
+        },
     )
 
 

@@ -6,8 +6,9 @@ and the three matches run in parallel.  The teacher pauses the round in its lobb
 so the write phase opens with the clock stopped and nothing below depends on how fast the
 machine is; the live view shows every draft as it grows; the teacher extends the write
 phase once and resumes; a student's text with a self-harm signal reaches the teacher as
-soon as it is moderated; everyone reviews and the matches finish.  After the lesson the
-teacher overrides one score with a reason: that match is ranked and rated again (the
+soon as it is typed (its draft is checked while the round is still paused in its write
+phase) and again as a piece when writing ends; everyone reviews and the matches finish.
+After the lesson the teacher overrides one score with a reason: that match is ranked and rated again (the
 other two stay as played), the students see the corrected result marked as overridden,
 and the CSV export holds one correct row per student.
 """
@@ -136,6 +137,15 @@ async def test_a_class_of_fourteen_plays_a_round(
             assert last["words"] == len(p.acked_text.split())
             assert last["match_id"] == party_of[p.user_id]
 
+        # Still writing, with the clock stopped: the draft with the safety signal reaches
+        # the teacher as it was typed, not when writing ends; nobody else is flagged.
+        early = (await teacher.wait("lobby.flag", lambda d: d["safety"]))["d"]
+        assert early["source"] == "draft" and early["phase"] == "write"
+        assert early["player_id"] == troubled.user_id and early["name"] == troubled.name
+        assert "self_harm" in early["reasons"] and SAFETY.strip() in early["text"]
+        assert early["match_id"] == party_of[troubled.user_id]
+        assert {e["d"]["player_id"] for e in teacher.all("lobby.flag")} == {troubled.user_id}
+
         # Extend once (paused: the frozen remainder grows by exactly that), then resume.
         before = {e["d"]["match_id"]: e["d"]["remaining_ms"] for e in teacher.all("lobby.match")}
         mark = len(teacher.events)
@@ -152,7 +162,8 @@ async def test_a_class_of_fourteen_plays_a_round(
         await acked(teacher, "teacher.resume")
 
         # The write phase ends; the troubled piece reaches the teacher with its text.
-        flag = (await teacher.wait("lobby.flag", lambda d: d["safety"]))["d"]
+        flag = (await teacher.wait("lobby.flag", lambda d: d["source"] == "piece"))["d"]
+        assert flag["safety"] is True
         assert flag["player_id"] == troubled.user_id and flag["name"] == troubled.name
         assert "self_harm" in flag["reasons"] and SAFETY.strip() in flag["text"]
         assert flag["source"] == "piece" and flag["match_id"] == party_of[troubled.user_id]

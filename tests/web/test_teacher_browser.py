@@ -5,8 +5,8 @@ A teacher creates a class from a CSV list (dry run, then import), gets the sign-
 to its field), reads the join code; three students sign in with username and code on
 their own pages and join with the code; the teacher messages, locks, removes one who
 joins again, starts the round, watches the drafts grow, pauses, resumes, extends, and
-sees the safety alert when writing ends.  The students review each other; once the round
-is over the teacher opens its results (every piece, its scores and the AI's rationale,
+sees the safety alert raised from the student's draft while writing goes on.  The students review each other; once the
+round is over the teacher opens its results (every piece, its scores and the AI's rationale,
 the reviews), overrides one score with a reason (the form's errors by field, the server's
 among them) and sees the ranking change, then downloads the CSV through the page.  Every
 new screen is scanned with axe-core at desktop and phone width and photographed."""
@@ -330,18 +330,21 @@ async def test_a_teacher_runs_a_class_lobby_and_watches_it_write(
         await scan(teacher, shots, "t09-live-view")
         assert any('"teacher.extend"' in f for f in teacher.frames_out)
 
-        # --- writing ends: the piece is moderated, the safety alert cannot be missed --
+        # --- the draft is flagged while writing goes on: the alert cannot be missed -----
         alert = page.get_by_role("alert").filter(has_text="Safety alert")
         await expect(alert).to_be_visible(timeout=3 * WAIT_MS)  # the extended minute, too
         await expect(alert).to_contain_text("Ben Okri")
         await expect(alert).to_contain_text("want to die")
+        await expect(alert).to_contain_text("the draft they are still writing")
         await expect(page.locator(".flags")).to_contain_text("self-harm")
         await scan(teacher, shots, "t10-safety-alert")
         await alert.get_by_role("button", name="I have seen this alert").click()
         await expect(alert).to_have_count(0)
         await expect(page.locator(".flags li.is-safety")).to_have_count(1)  # still listed
 
-        # --- the students review each other; the round ends -----------------------------
+        # --- writing ends (the extended minute); the students review each other ---------
+        feedback = [s.page.get_by_text(re.compile(r"Reviews sent: 0 of")) for s in students]
+        await asyncio.gather(*(expect(f).to_be_visible(timeout=3 * WAIT_MS) for f in feedback))
         await asyncio.gather(*(s.review_all() for s in students))
         await asyncio.gather(*(s.results() for s in students))
         to_results = page.get_by_role("link", name="Results of round 1")

@@ -162,10 +162,22 @@ export class Lobbies {
   _flag(d) {
     const w = this.watching;
     const key = flagKey(d);
-    if ((w.flags || []).some((f) => f.key === key)) return;
+    const flags = w.flags || [];
+    if (flags.some((f) => f.key === key)) return;
     const flag = { ...d, key, at: Date.now() };
-    this._setWatch({ flags: [flag, ...(w.flags || [])] });
-    if (!d.safety) this.game.announce(`Moderation flag: ${d.name}'s ${d.source === "review" ? "review" : "piece"} needs a look.`);
+    // The finished piece of a draft already flagged for the same reasons takes the
+    // draft's place (one alert per student, not two), seen if the draft's alert was.
+    const draft = d.source === "piece" && flags.find((f) => f.source === "draft" && f.match_id === d.match_id && f.player_id === d.player_id && d.reasons.every((r) => f.reasons.includes(r)));
+    if (draft) {
+      const seen = w.acknowledged.includes(draft.key);
+      this._setWatch({
+        flags: [flag, ...flags.filter((f) => f !== draft)],
+        acknowledged: seen ? [...w.acknowledged, key] : w.acknowledged,
+      });
+      return;
+    }
+    this._setWatch({ flags: [flag, ...flags] });
+    if (!d.safety) this.game.announce(`Moderation flag: ${d.name}'s ${d.source === "review" ? "review" : d.source === "draft" ? "draft" : "piece"} needs a look.`);
   }
 
   // --- a student's intents ------------------------------------------------------------

@@ -17,7 +17,11 @@ const REASONS = {
 export const reasonText = (reasons) => (reasons || []).map((r) => REASONS[r] || r.replace(/_/g, " ")).join(", ");
 /** Who wrote the flagged text: the student's name and alias; a bot has only its alias. */
 const who = (f) => (f.name ? html`<strong>${f.name}</strong> (${f.alias})` : html`<strong>${f.alias}</strong> (bot)`);
-const where = (f) => `${f.source === "review" ? "a review" : "their piece"}, party ${f.party}, ${PHASES[f.phase] ? PHASES[f.phase].toLowerCase() : f.phase}`;
+const phaseName = (f) => (PHASES[f.phase] ? PHASES[f.phase].toLowerCase() : f.phase);
+const where = (f) =>
+  f.source === "draft"
+    ? `the draft they are still writing, party ${f.party}`
+    : `${f.source === "review" ? "a review" : "their piece"}, party ${f.party}, ${phaseName(f)}`;
 
 /** Safety signals: an alert the teacher cannot miss, on any screen, until marked seen. */
 export function SafetyAlerts({ watch, game, route }) {

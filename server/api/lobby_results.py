@@ -28,6 +28,7 @@ from aiohttp import web
 from server.api.caller import current_user
 from server.api.lobbies import _managed, _write_limit
 from server.errors import Conflict, NotFound
+from server.game.rating import conservative
 from server.http.body import Fields, json_body
 from server.http.middleware import client_ip, request_id
 from server.http.openapi import Api, Schema, text_schema
@@ -219,15 +220,11 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str) else value
 
 
-def _display(mu: float, sigma: float) -> float:
-    return mu - 3 * sigma
-
-
 def _rating(s: asyncpg.Record) -> dict[str, float] | None:
     if s["mu_before"] is None:
         return None
-    before = _display(s["mu_before"], s["sigma_before"])
-    after = _display(s["mu_after"], s["sigma_after"])
+    before = conservative(s["mu_before"], s["sigma_before"])
+    after = conservative(s["mu_after"], s["sigma_after"])
     return {
         "mu_before": s["mu_before"],
         "sigma_before": s["sigma_before"],

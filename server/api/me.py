@@ -24,6 +24,7 @@ from aiohttp import web
 from server.ai.content import load_prompts
 from server.api.session import authenticate
 from server.errors import NotFound
+from server.game.rating import conservative
 from server.http.openapi import Api, Schema
 from server.http.paging import decode_cursor, encode_cursor, page_limit
 from server.http.state import PG
@@ -136,7 +137,7 @@ _UNAUTH = ("not signed in", None)
 
 
 def _display(mu: float, sigma: float) -> float:
-    return round(mu - 3 * sigma, 3)
+    return round(conservative(mu, sigma), 3)
 
 
 def _iso(ts: datetime) -> str:

@@ -59,6 +59,11 @@ class RatingEntry:
     is_bot: bool = False
 
 
+def conservative(mu: float, sigma: float) -> float:
+    """The conservative rating shown to players and ranked on boards: mu − 3σ."""
+    return mu - 3 * sigma
+
+
 @dataclass(frozen=True, slots=True)
 class RatingChange:
     player: str
@@ -70,12 +75,11 @@ class RatingChange:
 
     @property
     def display_before(self) -> float:
-        """The conservative rating shown to players: mu − 3σ."""
-        return self.mu_before - 3 * self.sigma_before
+        return conservative(self.mu_before, self.sigma_before)
 
     @property
     def display_after(self) -> float:
-        return self.mu_after - 3 * self.sigma_after
+        return conservative(self.mu_after, self.sigma_after)
 
 
 def rate_ffa(

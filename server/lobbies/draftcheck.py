@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 
@@ -36,18 +37,27 @@ Reader = Callable[[SeatKey], Draft | None]
 Flag = Callable[[SeatKey, str, tuple[str, ...]], None]
 
 
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+# loop.call_later's shape: tests pass one they fire themselves.
+Schedule = Callable[[float, Callable[[], None]], Timer]
+
+
 @dataclass(slots=True)
 class _Seat:
     checked_seq: int = -1
     checked_at: float = float("-inf")
     task: asyncio.Task[None] | None = None
-    timer: asyncio.TimerHandle | None = None
+    timer: Timer | None = None
     raised: set[str] = field(default_factory=set)
 
 
 class DraftCheck:
     """See the module docstring.  ``read`` gives a seat's current draft; ``clock`` the
-    monotonic seconds the windows are counted in (the hub's clock)."""
+    monotonic seconds the windows are counted in (the hub's clock); ``schedule`` runs a
+    callback after a delay (the running loop's ``call_later`` by default)."""
 
     def __init__(
         self,
@@ -57,13 +67,16 @@ class DraftCheck:
         *,
         interval: float,
         clock: Callable[[], float],
+        schedule: Schedule | None = None,
     ) -> None:
         self.moderate = moderate
         self.read = read
         self.on_flag = on_flag
         self.interval = interval
         self.clock = clock
+        self.schedule = schedule
         self._seats: dict[SeatKey, _Seat] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # running checks, forgotten ones too
 
     def seen(self, key: SeatKey, seq: int) -> None:
         """The seat's draft may have changed (after a tick of its match)."""
@@ -72,14 +85,26 @@ class DraftCheck:
             return  # nothing new, or the running check / armed timer looks again
         wait = seat.checked_at + self.interval - self.clock()
         if wait > 0:
-            loop = asyncio.get_running_loop()
-            seat.timer = loop.call_later(wait, self._due, key)
+            schedule = self.schedule or asyncio.get_running_loop().call_later
+            seat.timer = schedule(wait, lambda: self._due(key))
             return
         draft = self.read(key)
-        if draft is None or draft[0] == seat.checked_seq:
-            return
+        if draft is None or draft[0] == seat.checked_seq or not draft[1].strip():
+            return  # gone, unchanged, or nothing written yet
         seat.checked_at = self.clock()
         seat.task = asyncio.create_task(self._check(key, seat, draft), name="draft-check")
+        self._tasks.add(seat.task)
+        seat.task.add_done_callback(self._tasks.discard)
+
+    def checking(self, key: SeatKey) -> bool:
+        """Whether a check of the seat's draft is running now."""
+        seat = self._seats.get(key)
+        return seat is not None and seat.task is not None
+
+    async def idle(self) -> None:
+        """Until no check runs (one that ends may start the next: those too)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _due(self, key: SeatKey) -> None:
         seat = self._seats.get(key)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from statistics import fmean
 
 from server.ai.types import TRAITS
+from server.game.rating import conservative
 
 RECENT = 10
 # Conservative rating (mu - 3 sigma) from which each tier starts, lowest first.
@@ -69,7 +70,7 @@ class Progress:
     rating: dict[str, float] | None  # mu, sigma, conservative
     tier: str
     next_tier: dict[str, object] | None  # name and the conservative rating it starts at
-    rating_series: tuple[dict[str, object], ...]
+    rating_series: tuple[dict[str, str | float], ...]
     traits: tuple[TraitProgress, ...]
     words_per_minute: float | None
     review_helpfulness: float | None
@@ -79,8 +80,12 @@ class Progress:
     practise: str | None
 
 
-def conservative(mu: float, sigma: float) -> float:
-    return mu - 3 * sigma
+def _rating(mu: float, sigma: float) -> dict[str, float]:
+    return {
+        "mu": round(mu, 3),
+        "sigma": round(sigma, 3),
+        "conservative": round(conservative(mu, sigma), 3),
+    }
 
 
 def tier_of(rating: float) -> tuple[str, tuple[float, str] | None]:
@@ -135,38 +140,22 @@ def summarise(
     minutes = sum(p.write_seconds for p in recent) / 60
     wpm = round(sum(p.words for p in recent) / minutes, 1) if minutes > 0 else None
     helpful = [h for p in games[-RECENT:] for h in p.helpfulness]
-    rated = [p for p in games if p.rating_after is not None]
+    points = [(p, p.rating_after) for p in games if p.rating_after is not None]
     series = tuple(
-        {
-            "match_id": p.match_id,
-            "at": p.finished_at.isoformat().replace("+00:00", "Z"),
-            "mu": round(p.rating_after[0], 3),
-            "sigma": round(p.rating_after[1], 3),
-            "conservative": round(conservative(*p.rating_after), 3),
-        }
-        for p in rated
-        if p.rating_after is not None
+        {"match_id": p.match_id, "at": p.finished_at.isoformat().replace("+00:00", "Z")}
+        | _rating(*after)
+        for p, after in points
     )
-    rating = None
-    if current is not None:
-        mu, sigma = current
-        rating = {
-            "mu": round(mu, 3),
-            "sigma": round(sigma, 3),
-            "conservative": round(conservative(mu, sigma), 3),
-        }
+    rating = None if current is None else _rating(*current)
     tier, nxt = tier_of(rating["conservative"] if rating is not None else float("-inf"))
     now_streak, best_streak = streaks(
         (p.finished_at.astimezone(dt.UTC).date() for p in games), today
     )
-    overall = [p for p in scored if p.overall is not None]
     bests: dict[str, object] = {
-        "overall": None
-        if not overall
-        else max(p.overall for p in overall if p.overall is not None),
+        "overall": max((p.overall for p in scored if p.overall is not None), default=None),
         "words": max((p.words for p in games), default=None),
         "first_places": sum(1 for p in games if p.ranked and p.rank == 1),
-        "rating": max((float(s["conservative"]) for s in series), default=None),  # type: ignore[arg-type]
+        "rating": max((round(conservative(*a), 3) for _, a in points), default=None),
     }
     return Progress(
         matches=len(games),

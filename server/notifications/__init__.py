@@ -1,0 +1,1 @@
+"""Notifications: stored in PostgreSQL, listed over REST, pushed over the WebSocket."""

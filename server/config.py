@@ -20,6 +20,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -202,6 +203,14 @@ class ReplaySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SeasonSettings:
+    """Leaderboard seasons (docs/leaderboards.md#seasons)."""
+
+    first_start: str = _opt("2026-09-07")
+    weeks: int = _opt(12, lo=0, hi=520)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     match: MatchSettings = field(default_factory=MatchSettings)
@@ -213,6 +222,7 @@ class Settings:
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     lobbies: LobbySettings = field(default_factory=LobbySettings)
     replays: ReplaySettings = field(default_factory=ReplaySettings)
+    seasons: SeasonSettings = field(default_factory=SeasonSettings)
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """Return a copy with some keys changed, validated like the file (used by tests)."""
@@ -371,6 +381,13 @@ def parse_networks(
 
 def _check_relations(s: Settings) -> None:
     parse_networks("server.metrics_allow", s.server.metrics_allow)
+    try:
+        date.fromisoformat(s.seasons.first_start)
+    except ValueError:
+        raise ConfigError(
+            f"config key seasons.first_start = {s.seasons.first_start!r}: expected a date "
+            "YYYY-MM-DD"
+        ) from None
     if s.match.min_players > s.match.max_players:
         raise ConfigError(
             f"config key match.min_players = {s.match.min_players}: expected at most "

@@ -5,27 +5,57 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
+from server.config import Settings
 from tests.classes.helpers import admin_token, call, error_of, new_class, new_student, ok, register
-from tests.conftest import Node
+from tests.conftest import Node, start_node
 
 
 async def rate(
-    database: str, user_id: str, mu: float, sigma: float = 2.0, matches: int = 5
+    database: str,
+    user_id: str,
+    mu: float,
+    sigma: float = 2.0,
+    matches: int = 1,
+    at: datetime | None = None,
 ) -> None:
-    """A rating as a finished match would leave it (ratings are written by matches)."""
+    """A rating as finished matches leave it: the current rating and, for each of
+    ``matches`` matches (at ``at``, default now), its row of rating history."""
+    at = at or datetime.now(UTC)
     conn = await asyncpg.connect(database)
     try:
-        await conn.execute(
-            "INSERT INTO ratings (user_id, mu, sigma, matches) VALUES ($1, $2, $3, $4)",
-            uuid.UUID(user_id),
-            mu,
-            sigma,
-            matches,
-        )
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO ratings (user_id, mu, sigma, matches) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (user_id) DO UPDATE SET mu = $2, sigma = $3, "
+                "matches = ratings.matches + $4",
+                uuid.UUID(user_id),
+                mu,
+                sigma,
+                matches,
+            )
+            for _ in range(matches):
+                match_id = uuid.uuid4()
+                await conn.execute(
+                    "INSERT INTO matches (id, node_id, mode, ranked, prompt_id, focus, "
+                    "finished_at) VALUES ($1, 'n', 'ranked', true, 'p', 'voice', $2)",
+                    match_id,
+                    at,
+                )
+                await conn.execute(
+                    "INSERT INTO rating_history (match_id, player_id, user_id, is_bot, "
+                    "mu_before, sigma_before, mu_after, sigma_after, created_at) "
+                    "VALUES ($1, $2::text, $2::text::uuid, false, 25, 8.333, $3, $4, $5)",
+                    match_id,
+                    user_id,
+                    mu,
+                    sigma,
+                    at,
+                )
     finally:
         await conn.close()
 
@@ -130,3 +160,78 @@ async def test_a_pod_board_is_for_its_members(node: Node, database: str) -> None
     admin = (await admin_token(node))[1]
     assert len((await board(node, admin, f"pods/{pod['id']}"))["items"]) == 3
     assert (await call(node, "GET", "/api/v1/leaderboards/global")).status == 401
+
+
+async def test_seasons_reset_the_board_and_keep_each_past_season(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    # Weekly seasons, the first three weeks ago: seasons 1-3 are over, 4 is this week's.
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=21)
+    weekly = settings.replace(seasons={"first_start": first.isoformat(), "weeks": 1})
+    runner, node = await start_node(weekly, database, redis_url)
+    try:
+
+        def day(n: int) -> datetime:
+            return datetime.combine(first + timedelta(days=n), datetime.min.time(), UTC)
+
+        a, b, c = [await register(node) for _ in range(3)]
+        ida, idb, idc = (p["user"]["id"] for p in (a, b, c))
+        await rate(database, ida, 30, 1, matches=2, at=day(1))  # season 1: a 27
+        await rate(database, idb, 26, 1, at=day(2))  # season 1: b 23
+        await rate(database, idb, 40, 1, at=day(8))  # season 2: b 37
+        await rate(database, idc, 29, 1)  # now, season 4: c 26 (a and b played earlier)
+        token = a["access_token"]
+        now = await board(node, token)
+        assert now["season"]["number"] == 4 and now["season"]["current"] is True
+        assert [i["user_id"] for i in now["items"]] == [idc] and now["me"] is None
+        one = await board(node, token, season="1")
+        assert [(i["user_id"], i["rating"], i["matches"]) for i in one["items"]] == [
+            (ida, 27.0, 2),
+            (idb, 23.0, 1),
+        ]
+        assert one["season"]["current"] is False and one["me"]["rank"] == 1
+        assert one["season"]["starts_at"] == day(0).isoformat()
+        assert one["season"]["ends_at"] == day(7).isoformat()
+        two = await board(node, token, season="2")
+        assert [(i["user_id"], i["rating"]) for i in two["items"]] == [(idb, 37.0)]
+        assert (await board(node, token, season="3"))["items"] == []
+        ever = await board(node, token, season="all")
+        assert ever["season"] is None
+        assert [i["user_id"] for i in ever["items"]] == [idb, ida, idc]  # 37, 27, 26
+        for bad in ("0", "5", "-1", "x", "1.5", ""):
+            status, code, body = await error_of(
+                await call(
+                    node, "GET", "/api/v1/leaderboards/global", token, params={"season": bad}
+                )
+            )
+            assert (status, code) == (422, "validation_failed") and "season" in str(body), bad
+        listed = await ok(await call(node, "GET", "/api/v1/leaderboards/seasons", token))
+        assert listed["enabled"] is True and listed["weeks"] == 1
+        assert [(s["number"], s["current"]) for s in listed["items"]] == [
+            (4, True),
+            (3, False),
+            (2, False),
+            (1, False),
+        ]
+    finally:
+        await node.http.close()
+        await runner.cleanup()
+
+
+async def test_with_seasons_off_the_boards_are_all_time(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    off = settings.replace(seasons={"weeks": 0})
+    runner, node = await start_node(off, database, redis_url)
+    try:
+        old = await register(node)
+        await rate(database, old["user"]["id"], 30, 1, at=datetime(2020, 1, 6, tzinfo=UTC))
+        token = old["access_token"]
+        got = await board(node, token)
+        assert got["season"] is None and got["me"]["rating"] == 27.0
+        listed = await ok(await call(node, "GET", "/api/v1/leaderboards/seasons", token))
+        assert listed == {"enabled": False, "weeks": 0, "items": []}
+    finally:
+        await node.http.close()
+        await runner.cleanup()

@@ -1,0 +1,1 @@
+"""Leaderboards' pure parts (the routes are in server/api/leaderboards.py)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -57,10 +58,19 @@ SCREENS = (
     "/teach/lobbies/{lobby_id}",
     "/teach/lobbies/{lobby_id}/results",
     "/watch",
+    "/boards",
     "/watch/{match_id}",
     "/replays/{match_id}",
 )
-"""Paths the client routes itself; each answers ``index.html``.  Later screens add theirs."""
+"""Paths the client routes itself (js/router.js; a test checks they agree); each answers
+``index.html``, and offline the service worker opens the shell for each."""
+
+
+def screens_pattern() -> str:
+    """:data:`SCREENS` as one regular expression (JavaScript's syntax is Python's here)."""
+    parts = (re.sub(r"\\\{\w+\\\}", "[0-9a-fA-F-]{36}", re.escape(p)) for p in SCREENS)
+    return "^(?:" + "|".join(parts) + ")$"
+
 
 CSP = "; ".join(
     (
@@ -158,6 +168,7 @@ def assets() -> dict[str, Asset]:
         .read_text()
         .replace('"__SHELL__"', json.dumps(shell))
         .replace("__VERSION__", version)
+        .replace('"__SCREENS__"', json.dumps(screens_pattern()))
     )
     found["/sw.js"] = _asset(worker.encode(), "text/javascript")
     found["/index.html"] = index

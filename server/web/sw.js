@@ -5,10 +5,9 @@ const VERSION = "__VERSION__";
 const SHELL = "__SHELL__";
 const SHELL_CACHE = `quill-shell-${VERSION}`;
 const IMAGE_CACHE = "quill-prompts-v1";
-// Every screen of the client (server/webapp.py SCREENS; tests/web/test_webapp.py checks
-// they agree): offline, each opens the shell, which says it is offline.
-const SCREENS =
-  /^\/(play|match|me(\/matches\/[0-9a-fA-F-]{36})?|join|watch(\/[0-9a-fA-F-]{36})?|replays\/[0-9a-fA-F-]{36}|teach(\/classes\/[0-9a-fA-F-]{36}|\/new-lobby|\/lobbies\/[0-9a-fA-F-]{36}(\/results)?)?)?$/;
+// Every screen of the client (written in by the server from server/webapp.py SCREENS):
+// offline, each opens the shell, which says it is offline.
+const SCREENS = new RegExp("__SCREENS__");
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -19,6 +20,29 @@ REQUIRED_CSP = (
     "base-uri 'none'",
     "form-action 'self'",
 )
+
+
+ROUTE_RE = re.compile(r'\[\s*"(\w+)",\s*/\^(.*?)\$/\s*\]')
+
+
+def client_paths() -> list[str]:
+    """A path of every route the client's router knows (js/router.js), ids filled in."""
+    source = (webapp.WEB_DIR / "js" / "router.js").read_text()
+    paths = []
+    for _name, pattern in ROUTE_RE.findall(source):
+        path = pattern.replace("([0-9a-fA-F-]{36})", str(uuid.uuid4())).replace("\\/", "/")
+        assert re.fullmatch(r"[/\w-]+", path), f"a route the test cannot fill in: {pattern}"
+        paths.append(path)
+    return paths
+
+
+async def test_every_route_of_the_client_is_a_page_of_the_server(node: Node) -> None:
+    """A reload or a shared link of any screen answers the client, not a JSON 404."""
+    paths = client_paths()
+    assert "/boards" in paths and len(paths) >= 15
+    for path in paths:
+        resp = await node.get(path)
+        assert resp.status == 200 and resp.content_type == "text/html", path
 
 
 async def test_every_screen_path_serves_the_client_with_its_csp(node: Node) -> None:
@@ -115,11 +139,13 @@ async def test_the_service_worker_knows_the_shell_it_caches(node: Node) -> None:
     assert "LICENSE" not in source.split("const SHELL =")[1].split("\n")[0]
 
 
-def test_offline_the_service_worker_opens_every_screen_and_nothing_else() -> None:
-    source = (webapp.WEB_DIR / "sw.js").read_text()
-    pattern = re.search(r"const SCREENS =\s*/(.*)/;", source)
+async def test_offline_the_service_worker_opens_every_screen_and_nothing_else(
+    node: Node,
+) -> None:
+    source = await (await node.get("/sw.js")).text()
+    pattern = re.search(r"const SCREENS = new RegExp\((.*)\);", source)
     assert pattern is not None
-    screens = re.compile(pattern.group(1).replace("\\/", "/"))
+    screens = re.compile(json.loads(pattern.group(1)))
     for path in webapp.SCREENS:
         assert screens.match(re.sub(r"\{\w+\}", str(uuid.uuid4()), path)), path
     for other in ("/api/v1/me", "/prompts/x.webp", "/app/js/main.js", "/teach/x", "/watchx"):

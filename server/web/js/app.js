@@ -8,6 +8,7 @@ import { Play } from "../screens/play.js";
 import { Match } from "../screens/match.js";
 import { Me, PastMatch } from "../screens/me.js";
 import { Watch } from "../screens/watch.js";
+import { Boards } from "../screens/boards.js";
 import { Spectate } from "../screens/spectate.js";
 import { Replay } from "../screens/replay.js";
 import { Join } from "../screens/join.js";
@@ -26,6 +27,7 @@ const TITLES = {
   me: "Me",
   past: "Past match",
   watch: "Watch",
+  boards: "Leaderboards",
   spectate: "Watching",
   replay: "Replay",
   join: "Class lobby",
@@ -101,6 +103,9 @@ export function App({ state, game, rest }) {
     case "me":
       screen = html`<${Me} state=${state} rest=${rest} game=${game} />`;
       break;
+    case "boards":
+      screen = html`<${Boards} rest=${rest} />`;
+      break;
     case "watch":
       screen = html`<${Watch} state=${state} rest=${rest} game=${game} />`;
       break;
@@ -147,6 +152,7 @@ export function App({ state, game, rest }) {
               <li><a href="/play" aria-current=${route.name === "play" ? "page" : undefined}>Play</a></li>
               <li><a href="/me" aria-current=${route.name === "me" || route.name === "past" ? "page" : undefined}>Me</a></li>
               <li><a href="/watch" aria-current=${route.name === "watch" || route.name === "spectate" ? "page" : undefined}>Watch</a></li>
+              <li><a href="/boards" aria-current=${route.name === "boards" ? "page" : undefined}>Boards</a></li>
               ${isTeacher(user)
                 ? html`<li><a href="/teach" aria-current=${TEACH_ROUTES.has(route.name) ? "page" : undefined}>Teach</a></li>`
                 : null}

@@ -6,6 +6,7 @@ const ROUTES = [
   ["match", /^\/match$/],
   ["me", /^\/me$/],
   ["watch", /^\/watch$/],
+  ["boards", /^\/boards$/],
   ["spectate", /^\/watch\/([0-9a-fA-F-]{36})$/],
   ["replay", /^\/replays\/([0-9a-fA-F-]{36})$/],
   ["past", /^\/me\/matches\/([0-9a-fA-F-]{36})$/],

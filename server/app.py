@@ -37,8 +37,16 @@ from server.api import (
     me,
     pods,
 )
+from server.api import export as export_api
+from server.api import goals as goals_api
+from server.api import notifications as notifications_api
+from server.api import portfolio as portfolio_api
+from server.api import practice as practice_api
+from server.api import progress as progress_api
 from server.api import prompts as prompts_api
 from server.api import replays as replays_api
+from server.api import reports as reports_api
+from server.api import tutor as tutor_api
 from server.config import Settings
 from server.http import health, protocol, ratelimit
 from server.http.middleware import OWN_BODY_LIMIT, limits, observe, response_headers
@@ -56,6 +64,7 @@ from server.http.state import (
     NodeInfo,
 )
 from server.metrics import Registry
+from server.pods.scheduler import scheduler_context as pod_scheduler_context
 from server.realtime import admin as realtime_admin
 from server.realtime import gateway as realtime_gateway
 from server.realtime.aipool import OfflinePool
@@ -84,7 +93,15 @@ APIS: list[Api] = [
     replays_api.api,
     live.api,
     pods.api,
+    practice_api.api,
+    tutor_api.api,
     leaderboards.api,
+    progress_api.api,
+    goals_api.api,
+    notifications_api.api,
+    portfolio_api.api,
+    export_api.api,
+    reports_api.api,
     docs,
     realtime_gateway.api,
     realtime_admin.api,
@@ -108,6 +125,7 @@ def openapi_document() -> dict[str, object]:
     document = merged.document(__version__)
     images.describe(document)  # the upload's body is an image file, not JSON
     replays_api.describe(document)  # the replay is JSON or MessagePack
+    portfolio_api.describe(document)  # the portfolio export is JSON or HTML
     return document
 
 
@@ -197,12 +215,14 @@ def create_app(
     app[OWN_BODY_LIMIT] = frozenset({images.UPLOAD_PATH})  # lobbies.image_max_bytes
     app[images.SLOTS] = asyncio.Semaphore(images.DECODERS)
     replays_api.install(app)  # the replay service, its cache and spectator clock
+    tutor_api.install(app)  # the tutor service, built on the first question
     app.on_response_prepare.append(response_headers)
     app.cleanup_ctx.append(_postgres)
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_ai)
     app.cleanup_ctx.append(_rescore)
     app.cleanup_ctx.append(realtime_context)
+    app.cleanup_ctx.append(pod_scheduler_context)  # after the hub: it opens lobbies
     app.cleanup_ctx.append(gctune.gc_context)  # last: freeze what all of the above loaded
     app.on_shutdown.append(realtime_shutdown)
     for api in APIS:

@@ -131,6 +131,11 @@ class LimitSettings:
     student_signin_per_ip_per_minute: int = _opt(120, lo=1, hi=100000)
     class_writes_per_account_per_minute: int = _opt(60, lo=1, hi=100000)
     pod_writes_per_account_per_minute: int = _opt(30, lo=1, hi=100000)
+    progress_reads_per_account_per_minute: int = _opt(60, lo=1, hi=100000)
+    goal_writes_per_account_per_minute: int = _opt(30, lo=1, hi=100000)
+    notification_writes_per_account_per_minute: int = _opt(120, lo=1, hi=100000)
+    report_writes_per_account_per_minute: int = _opt(10, lo=1, hi=100000)
+    exports_per_account_per_hour: int = _opt(10, lo=1, hi=100000)
     classes_per_teacher: int = _opt(50, lo=1, hi=10000)
     class_students: int = _opt(60, lo=1, hi=1000)
     roster_import_lines: int = _opt(200, lo=1, hi=10000)
@@ -211,6 +216,41 @@ class SeasonSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PodSettings:
+    """Study pods' weekly sessions (docs/pods.md#the-weekly-session)."""
+
+    notify_minutes_before: int = _opt(10, lo=0, hi=1440)
+    start_after_minutes: int = _opt(5, lo=0, hi=40)
+    session_bots: bool = _opt(True)
+    tick_seconds: float = _opt(30.0, lo=0.05, hi=3600)
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeSettings:
+    """Solo practice rounds (docs/practice.md)."""
+
+    write_seconds: float = _opt(240.0, lo=30, hi=3600)
+    grace_seconds: float = _opt(5.0, lo=0, hi=120)
+    starts_per_account_per_hour: int = _opt(30, lo=1, hi=100000)
+    writes_per_account_per_minute: int = _opt(120, lo=1, hi=100000)
+
+
+@dataclass(frozen=True, slots=True)
+class TutorSettings:
+    """Tutoring Q&A (docs/tutor.md)."""
+
+    questions_per_day: int = _opt(30, lo=1, hi=10000)
+    guest_questions_per_day: int = _opt(3, lo=0, hi=1000)
+    daily_spend_usd: float = _opt(5.0, lo=0, hi=100000)
+    cache_seconds: int = _opt(86400, lo=0, hi=30 * 86400)
+    answer_timeout_seconds: float = _opt(30.0, lo=0.1, hi=600)
+    history_turns: int = _opt(4, lo=0, hi=20)
+    recent_pieces: int = _opt(3, lo=0, hi=20)
+    thread_messages: int = _opt(100, lo=2, hi=10000)
+    writes_per_account_per_minute: int = _opt(20, lo=1, hi=100000)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     match: MatchSettings = field(default_factory=MatchSettings)
@@ -223,6 +263,9 @@ class Settings:
     lobbies: LobbySettings = field(default_factory=LobbySettings)
     replays: ReplaySettings = field(default_factory=ReplaySettings)
     seasons: SeasonSettings = field(default_factory=SeasonSettings)
+    tutor: TutorSettings = field(default_factory=TutorSettings)
+    pods: PodSettings = field(default_factory=PodSettings)
+    practice: PracticeSettings = field(default_factory=PracticeSettings)
 
     def replace(self, **sections: Mapping[str, Any]) -> Settings:
         """Return a copy with some keys changed, validated like the file (used by tests)."""

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from server.reports.store import forget_user as forget_reports
 from server.storage.pseudonyms import pseudonymize
 from server.types import UserId
 
@@ -251,8 +252,9 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
     not wait for the lobbies that show one to close: their rounds show it as gone).  What
     stays, for the other players: every match row, the seats, ranks, scores and trait
     scores (the user's seat under a random per-match pseudonym ``deleted:<hex>`` with no
-    account), and the reviews (those the user wrote are part of the recipients'
-    portfolios; they were shown anonymously and stay so).  The seats are made anonymous by
+    account), and the reviews (those the user wrote keep their rating in the recipients'
+    portfolios, their text blanked); reports the user filed stay anonymous, without note
+    (:func:`server.reports.store.forget_user`).  The seats are made anonymous by
     :func:`server.storage.pseudonyms.pseudonymize`; a match in play now gets the same when
     it is saved (``scrub_deleted_seats``).
     """
@@ -267,6 +269,14 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
         r["match_id"]
         for r in await conn.fetch("SELECT match_id FROM seats WHERE player_id = $1", player)
     ]
+    # The text of the reviews the user wrote goes too (the rating stays with the recipient):
+    # no answer may show a deleted user's words (docs/privacy.md).
+    await conn.execute(
+        "UPDATE reviews SET strength = '', suggestion = '', shown_strength = '', "
+        "shown_suggestion = '' WHERE reviewer_id = $1 AND match_id = ANY($2::uuid[])",
+        player,
+        matches,
+    )
     await pseudonymize(conn, player, matches)
     await conn.execute(
         "DELETE FROM rating_history WHERE user_id = $1 OR player_id = $2", uid, player
@@ -284,6 +294,15 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
         "pod_checkins",
     ):
         await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", uid)
+    # Solo practice (docs/practice.md): the rounds keep the drafts as typed.
+    await conn.execute("DELETE FROM practice_rounds WHERE user_id = $1", uid)
+    await forget_reports(conn, user_id)  # reports filed: anonymous, note blanked
+    # Tutor Q&A (docs/tutor.md): the user's threads go (messages and escalations with
+    # them); what they answered as a teacher in a student's thread is blanked.
+    await conn.execute("DELETE FROM tutor_threads WHERE user_id = $1", uid)
+    await conn.execute(
+        "UPDATE tutor_messages SET text = '', author_id = NULL WHERE author_id = $1", uid
+    )
     await conn.execute(
         "UPDATE users SET handle = NULL, password_hash = NULL, display_name = $2, "
         "deleted_at = now(), updated_at = now() WHERE id = $1",

@@ -37,6 +37,7 @@ from server.http.body import Fields, ValidationFailed, json_body, read_body
 from server.http.middleware import client_ip, request_id
 from server.http.openapi import Api, Schema, text_schema
 from server.http.state import PG, REDIS, SETTINGS
+from server.notifications import store as notes
 
 api = Api()
 
@@ -1005,3 +1006,61 @@ async def set_role(request: web.Request) -> web.Response:
         raise NotFound(f"no account {raw!r}", code="user_not_found")
     await audit_user(pg, request, "user.role", caller.id, user.id, role=role, previous=previous)
     return web.json_response({"user_id": user.id, "role": role, "previous_role": previous})
+
+
+# --- a teacher's message to the class --------------------------------------------------
+
+_MESSAGE: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["text"],
+    "properties": {
+        "text": text_schema("the message, 1–500 characters", minLength=1, maxLength=500)
+    },
+}
+_SENT: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["sent"],
+    "properties": {"sent": {"type": "integer", "minimum": 0, "description": "students told"}},
+}
+
+
+@api.route(
+    "POST",
+    "/api/v1/classes/{class_id}/messages",
+    summary="Send the class's students a message (a teacher_message notification each)",
+    tag="classes",
+    auth=True,
+    request=_MESSAGE,
+    responses={
+        201: ("sent to every student of the class, pushed to those connected", _SENT),
+        403: ("a bot token", None),
+        404: _NOT_FOUND,
+        429: ("too many class changes a minute (bucket classes.write)", None),
+    },
+)
+async def message_class(request: web.Request) -> web.Response:
+    caller = await current_user(request)
+    await _write_limit(request, caller)
+    f = Fields(await json_body(request), {"text"})
+    text = f.string("text", max_len=500)
+    if text is not None and not text.strip():
+        f.problem("text", "must not be blank")
+    f.done()
+    assert text is not None
+    klass = await _managed_class(request, caller)
+    pg = request.app[PG]
+    data = {"text": text.strip(), "class_id": klass.id, "class_name": klass.name}
+    async with pg.acquire() as conn, conn.transaction():
+        members = await conn.fetch(
+            "SELECT cm.user_id FROM class_members cm JOIN users u ON u.id = cm.user_id "
+            "WHERE cm.class_id = $1 AND u.deleted_at IS NULL AND u.disabled_at IS NULL",
+            uuid.UUID(klass.id),
+        )
+        sent = [
+            await notes.notify(conn, str(m["user_id"]), "teacher_message", data) for m in members
+        ]
+        await _audit(conn, request, "class.message", caller, klass, students=len(sent))
+    await notes.publish(request.app[REDIS], sent)
+    return web.json_response({"sent": len(sent)}, status=201)

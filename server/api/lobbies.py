@@ -253,7 +253,8 @@ def _lobby_id(request: web.Request) -> uuid.UUID:
 
 async def _managed(request: web.Request, caller: accounts.User) -> store.LobbyRow:
     lobby = await store.lobby_by_id(request.app[PG], _lobby_id(request))
-    if lobby is None or not (caller.role == "admin" or lobby.teacher_id == caller.id):
+    mine = lobby is not None and lobby.teacher_id == caller.id and lobby.pod_id is None
+    if lobby is None or not (caller.role == "admin" or mine):  # a pod's lobby: no manager
         raise NotFound("no such lobby", code="lobby_not_found")
     return lobby
 

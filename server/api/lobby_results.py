@@ -34,6 +34,7 @@ from server.http.middleware import client_ip, request_id
 from server.http.openapi import Api, Schema, text_schema
 from server.http.state import PG, REALTIME, SETTINGS
 from server.lobbies.store import LobbyRow
+from server.notifications import announce
 from server.storage import overrides
 
 api = Api()
@@ -545,6 +546,9 @@ async def override_score(request: web.Request) -> web.Response:
             "nothing was submitted: an empty piece scores 0 whatever its scores",
             code="piece_empty",
         ) from None
+    await announce.score_overridden(
+        request.app, match_id, player_id, override.traits, override.overall
+    )
     return await _after(request, match_id, player_id)
 
 

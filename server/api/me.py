@@ -28,6 +28,8 @@ from server.game.rating import conservative
 from server.http.openapi import Api, Schema
 from server.http.paging import decode_cursor, encode_cursor, page_limit
 from server.http.state import PG
+from server.reports.hidden import hidden_in
+from server.reports.store import piece_id, review_public_id
 
 api = Api()
 
@@ -64,6 +66,11 @@ _SUMMARY: Schema = {
         "prompt_title": {"type": "string"},
         "focus": {"type": "string"},
         "ranked": {"type": "boolean"},
+        "mode": {
+            "type": "string",
+            "description": "how it was played: ranked, quick, lobby, practice-solo (a solo "
+            "practice round: one seat, no reviews, no replay)…",
+        },
         "provisional": {"type": "boolean"},
         "finished_at": {"type": "string", "format": "date-time"},
         "alias": {"type": "string"},
@@ -190,7 +197,7 @@ async def my_matches(request: web.Request) -> web.Response:
     after = decode_cursor(cursor, _parse_cursor) if cursor else None
     user = uuid.UUID(claims.user_id)
     rows = await request.app[PG].fetch(
-        "SELECT m.id, m.prompt_id, m.focus, m.ranked, m.provisional, m.finished_at, "
+        "SELECT m.id, m.prompt_id, m.focus, m.ranked, m.mode, m.provisional, m.finished_at, "
         "s.alias, s.rank, s.score, s.player_id, sub.words, "
         "(SELECT count(*) FROM seats x WHERE x.match_id = m.id AND x.rank IS NOT NULL) "
         "AS players, "
@@ -214,6 +221,7 @@ async def my_matches(request: web.Request) -> web.Response:
             "prompt_title": _prompt_title(r["prompt_id"]),
             "focus": r["focus"],
             "ranked": r["ranked"],
+            "mode": r["mode"],
             "provisional": r["provisional"],
             "finished_at": _iso(r["finished_at"]),
             "alias": r["alias"],
@@ -285,6 +293,7 @@ async def _detail(
         "SELECT * FROM reviews WHERE match_id = $1 ORDER BY written_at, review_id", match_id
     )
     alias = {s["player_id"]: s["alias"] for s in seats}
+    hidden = await hidden_in(conn, [match_id])  # by a moderator (docs/reports.md)
     provisional_reviewers = {r["reviewer_id"] for r in reviews if r["provisional"]}
     ranking = [
         {
@@ -320,12 +329,15 @@ async def _detail(
             ],
             "reviews_received": [
                 {
+                    "id": review_public_id(match_id, r["review_id"]),
                     "strength": r["shown_strength"],
                     "suggestion": r["shown_suggestion"],
                     "rating": r["rating"],
                 }
                 for r in reviews
-                if r["writer_id"] == me and not r["withheld"]
+                if r["writer_id"] == me
+                and not r["withheld"]
+                and not hidden.review(match_id, r["review_id"])
             ],
             "reviews_written": [
                 {
@@ -337,6 +349,8 @@ async def _detail(
                 if r["reviewer_id"] == me
             ],
             "flags": sorted(own["flags"] or []),
+            "piece_id": piece_id(match_id, own["alias"]),
+            "hidden": hidden.piece(match_id, me),
             "override": None
             if own["overridden_at"] is None
             else {

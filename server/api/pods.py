@@ -17,7 +17,7 @@ counts in the caller's ``pods.write`` bucket (``limits.pod_writes_per_account_pe
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -25,15 +25,17 @@ import asyncpg
 from aiohttp import web
 
 from server.accounts import store as accounts
-from server.ai.types import Trait
+from server.ai.types import Prompt, Trait
 from server.api.caller import current_user
+from server.classes.codes import show
 from server.errors import Conflict, Forbidden, NotFound
 from server.http import ratelimit
 from server.http.body import Fields, json_body
 from server.http.openapi import BODY_STATUSES, Api, Schema, text_schema
-from server.http.state import PG, REDIS, SETTINGS
+from server.http.state import PG, REALTIME, REDIS, SETTINGS
 from server.pods import forming, sessions
 from server.pods import store as pstore
+from server.pods.scheduler import CLOCK, SESSION_LENGTH
 
 api = Api()
 
@@ -212,6 +214,12 @@ class PodConflict(Conflict):
     code = "pod_conflict"
 
 
+def _now(request: web.Request) -> datetime:
+    """The pods' wall clock (``server.pods.scheduler.CLOCK``: tests hold it)."""
+    clock = request.app.get(CLOCK)
+    return clock.now() if clock is not None else datetime.now(UTC)
+
+
 async def _caller(request: web.Request) -> accounts.User:
     user = await current_user(request)
     if user.is_guest:
@@ -353,7 +361,7 @@ async def _zone(db: asyncpg.Connection | asyncpg.Pool, user: accounts.User) -> s
 async def _placed(request: web.Request, user: accounts.User, zone: str) -> dict[str, Any]:
     pg = request.app[PG]
     pod_id = await pstore.pod_of(pg, user.id)
-    at = datetime.now(UTC)
+    at = _now(request)
     if pod_id is None:
         return {"pod": None, "waitlisted": user.id in await pstore.waiting(pg)}
     (pod,) = await pstore.pods(pg, [pod_id])
@@ -418,7 +426,7 @@ async def suggestions(request: web.Request) -> web.Response:
     user = await _caller(request)
     pg = request.app[PG]
     mine = await _require_profile(pg, user)
-    at = datetime.now(UTC)
+    at = _now(request)
     open_pods = [p for p in await pstore.pods(pg) if 0 < len(p.members) < forming.MAX_SIZE]
     async with pg.acquire() as db:
         ids = sorted({u for p in open_pods for u, _ in p.members} | {user.id})
@@ -479,7 +487,7 @@ async def join_pod(request: web.Request) -> web.Response:
     pod_id = _pod_id(request)
     pg = request.app[PG]
     mine = await _require_profile(pg, user)
-    at = datetime.now(UTC)
+    at = _now(request)
     async with pg.acquire() as db, db.transaction():
         await db.execute("SELECT pg_advisory_xact_lock($1)", FORMING_LOCK)
         found = await pstore.pods(db, [pod_id])
@@ -524,7 +532,7 @@ async def join_waitlist(request: web.Request) -> web.Response:
         if await pstore.pod_of(db, user.id) is not None:
             raise PodConflict("you are in a pod already: leave it first", code="already_in_pod")
         await pstore.add_waiting(db, user.id)
-        await _form_from_waitlist(db, datetime.now(UTC))
+        await _form_from_waitlist(db, _now(request))
     return web.json_response(await _placed(request, user, mine.time_zone))
 
 
@@ -580,7 +588,7 @@ async def leave_pod(request: web.Request) -> web.Response:
         await pstore.leave(db, pod, user.id, reason.strip(), rematch)
         if rematch and await pstore.profile(db, user.id) is not None:
             await pstore.add_waiting(db, user.id)
-            await _form_from_waitlist(db, datetime.now(UTC))
+            await _form_from_waitlist(db, _now(request))
     placed = await _placed(request, user, await _zone(pg, user))
     return web.json_response({"left": pod.id, **placed})
 
@@ -620,7 +628,7 @@ async def check_in(request: web.Request) -> web.Response:
     assert isinstance(attended, bool)
     pg = request.app[PG]
     pod = await _my_pod(pg, user)
-    now = datetime.now(UTC)
+    now = _now(request)
     latest = sessions.latest_session(pod.slot_start, now)
     if latest < _first_session(pod):
         raise PodConflict(
@@ -652,7 +660,7 @@ async def list_check_ins(request: web.Request) -> web.Response:
     user = await _caller(request)
     pg = request.app[PG]
     pod = await _my_pod(pg, user)
-    now = datetime.now(UTC)
+    now = _now(request)
     latest = sessions.latest_session(pod.slot_start, now)
     held = latest >= _first_session(pod)
     items = await pstore.check_ins(pg, pod.id, latest - sessions.WEEK * HISTORY_WEEKS)
@@ -668,3 +676,107 @@ async def list_check_ins(request: web.Request) -> web.Response:
             "items": [c.plain() for c in items],
         }
     )
+
+
+_PROMPT: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title", "text", "level", "focus", "image", "image_description"],
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "text": {"type": "string"},
+        "level": {"type": "string", "enum": ["elementary", "middle", "high", "adult"]},
+        "focus": {"type": "string", "enum": TRAITS},
+        "image": {"type": "string"},
+        "image_description": {"type": "string"},
+    },
+}
+_OPEN_SESSION: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "pod_id",
+        "starts_at",
+        "ends_at",
+        "round_starts_at",
+        "started",
+        "lobby_id",
+        "lobby_code",
+        "focus",
+        "prompt",
+    ],
+    "properties": {
+        "pod_id": {"type": "string", "format": "uuid"},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+        "round_starts_at": {"type": "string", "format": "date-time"},
+        "started": {"type": "boolean"},
+        "lobby_id": {"type": "string", "format": "uuid"},
+        "lobby_code": {"type": "string"},
+        "focus": {"type": "string", "enum": TRAITS},
+        "prompt": {"oneOf": [_PROMPT, {"type": "null"}]},
+    },
+}
+_SESSION_NOW: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["session", "next_session"],
+    "properties": {
+        "session": {"oneOf": [_OPEN_SESSION, {"type": "null"}]},
+        "next_session": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _prompt_body(prompt: Prompt | None) -> dict[str, str] | None:
+    if prompt is None:
+        return None
+    return {
+        "id": prompt.id,
+        "title": prompt.title,
+        "text": prompt.text,
+        "level": prompt.level,
+        "focus": prompt.focus.value,
+        "image": prompt.image,
+        "image_description": prompt.image_description,
+    }
+
+
+@api.route(
+    "GET",
+    "/api/v1/pods/me/session",
+    summary="Your pod's session now: its agenda (focus, prompt) and its lobby's code",
+    tag="pods",
+    auth=True,
+    responses={
+        200: ("the open session (null between sessions) and the next start", _SESSION_NOW),
+        403: _GUEST,
+        404: ("you are in no pod (not_in_pod)", None),
+    },
+)
+async def current_session(request: web.Request) -> web.Response:
+    user = await _caller(request)
+    pg = request.app[PG]
+    pod = await _my_pod(pg, user)
+    now = _now(request)
+    found = await pstore.open_session_of(pg, pod.id)
+    body: dict[str, Any] | None = None
+    if found is not None and not found.lobby_closed:
+        settings = request.app[SETTINGS].pods
+        prompts = request.app[REALTIME].prompts
+        body = {
+            "pod_id": pod.id,
+            "starts_at": found.session_start.isoformat(),
+            "ends_at": (found.session_start + SESSION_LENGTH).isoformat(),
+            "round_starts_at": (
+                found.session_start + timedelta(minutes=settings.start_after_minutes)
+            ).isoformat(),
+            "started": found.started_at is not None,
+            "lobby_id": found.lobby_id,
+            "lobby_code": show(found.lobby_code),
+            "focus": found.focus,
+            "prompt": _prompt_body(prompts.get(found.prompt_id)),
+        }
+    upcoming = sessions.next_session(pod.slot_start, max(now, pod.created_at))
+    return web.json_response({"session": body, "next_session": upcoming.isoformat()})

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from server.realtime.runner import MatchRunner
 
 log = structlog.get_logger("quill.lobby")
+POD_HOST = "your pod"  # who a pod session's lobby is "with" (it has no teacher)
 MANAGERS = ("teacher", "admin")
 
 
@@ -104,6 +105,7 @@ class Lobby:
     flags: list[lobby_events.LobbyFlag] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     live: LiveView | None = None
+    pod_id: str | None = None  # a study pod's session lobby: its members join, nobody manages
 
     def name_of(self, player: PlayerId) -> str:
         return self.names.get(player, "")
@@ -169,6 +171,7 @@ class LobbyHost:
                 closed=row.closed_at is not None,
                 round=row.rounds,
                 bucket=TokenBucket(rate, max(1.0, rate * 10), asyncio.get_running_loop().time()),
+                pod_id=row.pod_id,
             )
             lobby.live = LiveView(self, lobby)
             pg = self.hub.pool
@@ -282,7 +285,10 @@ class LobbyHost:
             raise ProtocolError(ErrorCode.FORBIDDEN, "bots do not join lobbies")
         lobby = await self.by_code(typed)
         player = conn.player
-        if player == lobby.teacher_id:
+        if lobby.pod_id is not None:
+            if not await _in_pod(self.hub.pool, lobby.pod_id, player):
+                raise ProtocolError(ErrorCode.LOBBY_NOT_FOUND, "no open lobby has this code")
+        elif player == lobby.teacher_id:
             raise ProtocolError(
                 ErrorCode.FORBIDDEN, "you run this lobby: watch it with lobby.watch"
             )
@@ -402,7 +408,7 @@ class LobbyHost:
             conn.send_event(flag)
 
     async def _check_manager(self, conn: Connection, lobby: Lobby) -> None:
-        if conn.player == lobby.teacher_id:
+        if conn.player == lobby.teacher_id and lobby.pod_id is None:
             return
         user = await store.user_brief(self.hub.pool, conn.player)
         if user is None or user["role"] != "admin":
@@ -480,6 +486,21 @@ class LobbyHost:
                     runner.control(Start())
                 return
             await self._start_round(lobby, conn.player)
+
+    async def start_scheduled(self, lobby_id: str, started_by: str) -> bool:
+        """Start a round with no teacher's socket (a pod session's lobby at its start
+        time, ``server/pods/scheduler.py``); False if it cannot start now (nobody
+        connected, too few without bots, a round playing, closed)."""
+        lobby = await self.by_id(lobby_id)
+        async with lobby.lock:
+            if lobby.closed or lobby.playing:
+                return False
+            try:
+                await self._start_round(lobby, PlayerId(started_by))
+            except ProtocolError as exc:
+                log.info("lobby_scheduled_start_refused", lobby_id=lobby_id, error=str(exc))
+                return False
+        return True
 
     def control(self, conn: Connection, action: str, seconds: float = 0.0) -> None:
         """``teacher.pause`` / ``resume`` / ``extend`` for every match of the round."""
@@ -655,7 +676,7 @@ class LobbyHost:
     def _state(self, lobby: Lobby, you: str) -> lobby_events.LobbyState:
         return lobby_events.LobbyState(
             lobby=lobby.view(),
-            teacher=lobby.teacher_name,
+            teacher=lobby.teacher_name if lobby.pod_id is None else POD_HOST,
             you=you,  # type: ignore[arg-type]
         )
 
@@ -743,6 +764,18 @@ class LobbyHost:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+
+
+async def _in_pod(pool: store.Db, pod_id: str, player: PlayerId) -> bool:
+    """Whether ``player`` is a member of the pod (a pod lobby admits only its members)."""
+    found = cstore.as_uuid(player)
+    return found is not None and bool(
+        await pool.fetchval(
+            "SELECT 1 FROM pod_members WHERE pod_id = $1 AND user_id = $2",
+            uuid.UUID(pod_id),
+            found,
+        )
+    )
 
 
 def _distinct(names: Iterable[str]) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ class LobbyRow:
     closed_at: datetime | None
     rounds: int
     playing: bool  # the latest round has not ended
+    pod_id: str | None = None  # opened for a study pod (migration 0015): its members only
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> LobbyRow:
@@ -58,6 +59,7 @@ class LobbyRow:
             closed_at=row["closed_at"],
             rounds=row["rounds"],
             playing=row["playing"],
+            pod_id=None if row.get("pod_id") is None else str(row["pod_id"]),
         )
 
     @property
@@ -118,6 +120,7 @@ async def create_lobby(
     name: str,
     rules: LobbyRules,
     node_id: str,
+    pod_id: str | None = None,
 ) -> LobbyRow:
     """A new open lobby with a code no other open lobby holds (drawn again if taken).
     Each draw is a transaction of its own, or a savepoint inside the caller's."""
@@ -126,7 +129,8 @@ async def create_lobby(
             async with conn.transaction():
                 lobby_id = await conn.fetchval(
                     "INSERT INTO lobbies (teacher_id, class_id, name, code, settings, node_id, "
-                    "class_may_watch) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING id",
+                    "class_may_watch, pod_id) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) "
+                    "RETURNING id",
                     uuid.UUID(teacher_id),
                     None if class_id is None else uuid.UUID(class_id),
                     name,
@@ -134,6 +138,7 @@ async def create_lobby(
                     _settings(rules),
                     node_id,
                     rules.class_may_watch,
+                    None if pod_id is None else uuid.UUID(pod_id),
                 )
         except asyncpg.UniqueViolationError:
             continue

@@ -21,12 +21,12 @@ from redis.asyncio import Redis
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 KINDS = (
-    "goal_met",  # data: goal_id, trait, target, suggestions
+    "goal_met",  # data: goal_id, trait, target, reached, suggestions [{trait, target, why}]
     "pod_session_soon",  # data: pod_id, starts_at, lobby_code
     "escalation_answered",  # data: thread_id
     "escalation_asked",  # to a teacher; data: thread_id, student (display name)
     "teacher_message",  # data: text, class_id or lobby_id
-    "score_overridden",  # data: match_id, trait, old, new
+    "score_overridden",  # data: match_id, traits {trait: new score}, overall (new or null)
     "report_action",  # data: report_id, action
 )
 CHANNEL = "quill:notifications"

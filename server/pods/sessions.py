@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from server.pods.forming import MINUTES_PER_WEEK
 
@@ -49,3 +50,29 @@ def streak(attended_by_session: Mapping[datetime, int], latest: datetime, member
         count += 1
         session -= WEEK
     return count
+
+
+def first_session(slot_start: int, formed_at: datetime) -> datetime:
+    """A pod's first session: its slot's first start after the pod was formed."""
+    return next_session(slot_start, formed_at)
+
+
+def session_to_open(
+    slot_start: int, formed_at: datetime, now: datetime, lead: timedelta, length: timedelta
+) -> datetime | None:
+    """The session whose lobby should be open at ``now``: the start ``s`` with
+    ``s - lead <= now < s + length``, not before the pod's first session; else None."""
+    start = latest_session(slot_start, now + lead)
+    if now < start + length and start >= first_session(slot_start, formed_at):
+        return start
+    return None
+
+
+def local_slot(slot_start: int, time_zone: str, at: datetime) -> tuple[int, int]:
+    """The next session after ``at`` as a viewer in ``time_zone`` sees it: (day 0 = Monday,
+    minute of the day).  The slot is one UTC instant a week, so across a change of
+    daylight-saving time the local hour moves by the change, and across the date line
+    the local day differs (Tonga's Monday is Samoa's Sunday)."""
+    start = next_session(slot_start, at)
+    local = start.astimezone(ZoneInfo(time_zone))
+    return local.weekday(), local.hour * 60 + local.minute

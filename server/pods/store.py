@@ -319,3 +319,129 @@ async def check_ins(db: Db, pod_id: str, since: datetime) -> list[CheckIn]:
         )
         for r in rows
     ]
+
+
+RECENT_PIECES = 10  # trait averages are over a writer's last this many scored pieces
+
+
+async def trait_averages(db: Db, user_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Each user's average per trait over their last :data:`RECENT_PIECES` scored pieces
+    (matches and solo practice alike); a user with none has an empty mapping."""
+    rows = await db.fetch(
+        "WITH recent AS ("
+        "  SELECT se.user_id, se.match_id, se.player_id, row_number() OVER ("
+        "    PARTITION BY se.user_id ORDER BY m.finished_at DESC, m.id) AS n "
+        "  FROM seats se JOIN matches m ON m.id = se.match_id "
+        "  WHERE se.user_id = ANY($1::uuid[]) AND EXISTS (SELECT 1 FROM scores x "
+        "    WHERE x.match_id = se.match_id AND x.player_id = se.player_id)) "
+        "SELECT r.user_id, s.trait, avg(s.value)::float8 AS v FROM recent r "
+        "JOIN scores s ON s.match_id = r.match_id AND s.player_id = r.player_id "
+        "WHERE r.n <= $2 GROUP BY r.user_id, s.trait",
+        [uuid.UUID(u) for u in user_ids],
+        RECENT_PIECES,
+    )
+    out: dict[str, dict[str, float]] = {u: {} for u in user_ids}
+    for r in rows:
+        out[str(r["user_id"])][r["trait"]] = float(r["v"])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    pod_id: str
+    session_start: datetime
+    lobby_id: str
+    lobby_code: str
+    lobby_closed: bool
+    prompt_id: str
+    focus: str
+    node_id: str
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+_SESSIONS = (
+    "SELECT s.*, l.code, l.closed_at AS lobby_closed_at FROM pod_sessions s "
+    "JOIN lobbies l ON l.id = s.lobby_id"
+)
+
+
+def _session_row(r: asyncpg.Record) -> SessionRow:
+    return SessionRow(
+        pod_id=str(r["pod_id"]),
+        session_start=r["session_start"],
+        lobby_id=str(r["lobby_id"]),
+        lobby_code=r["code"],
+        lobby_closed=r["lobby_closed_at"] is not None,
+        prompt_id=r["prompt_id"],
+        focus=r["focus"],
+        node_id=r["node_id"],
+        started_at=r["started_at"],
+        closed_at=r["closed_at"],
+    )
+
+
+async def open_session_of(db: Db, pod_id: str) -> SessionRow | None:
+    """The pod's session whose lobby is open now (the latest), if any."""
+    row = await db.fetchrow(
+        f"{_SESSIONS} WHERE s.pod_id = $1 AND s.closed_at IS NULL "
+        "ORDER BY s.session_start DESC LIMIT 1",
+        uuid.UUID(pod_id),
+    )
+    return None if row is None else _session_row(row)
+
+
+async def sessions_held(db: Db, pod_id: str, starts: Sequence[datetime]) -> set[datetime]:
+    """Which of ``starts`` had a session opened for the pod."""
+    rows = await db.fetch(
+        "SELECT session_start FROM pod_sessions WHERE pod_id = $1 "
+        "AND session_start = ANY($2::timestamptz[])",
+        uuid.UUID(pod_id),
+        list(starts),
+    )
+    return {r["session_start"] for r in rows}
+
+
+async def open_sessions_on(db: Db, node_id: str) -> list[SessionRow]:
+    """The sessions this node opened and has not closed yet, oldest first."""
+    rows = await db.fetch(
+        f"{_SESSIONS} WHERE s.node_id = $1 AND s.closed_at IS NULL ORDER BY s.session_start",
+        node_id,
+    )
+    return [_session_row(r) for r in rows]
+
+
+async def record_session(
+    conn: asyncpg.Connection,
+    pod_id: str,
+    start: datetime,
+    lobby_id: str,
+    prompt_id: str,
+    focus: str,
+    node_id: str,
+) -> bool:
+    """Claim the pod's session at ``start`` for this node: False if a node has already
+    (the primary key is the lock between nodes)."""
+    done = await conn.fetchval(
+        "INSERT INTO pod_sessions (pod_id, session_start, lobby_id, prompt_id, focus, node_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
+        uuid.UUID(pod_id),
+        start,
+        uuid.UUID(lobby_id),
+        prompt_id,
+        focus,
+        node_id,
+    )
+    return done is not None
+
+
+async def mark_session(db: Db, pod_id: str, start: datetime, column: str, at: datetime) -> None:
+    """Set ``started_at`` or ``closed_at`` of a session."""
+    if column not in ("started_at", "closed_at"):
+        raise ValueError(column)
+    await db.execute(
+        f"UPDATE pod_sessions SET {column} = $3 WHERE pod_id = $1 AND session_start = $2",
+        uuid.UUID(pod_id),
+        start,
+        at,
+    )

@@ -9,7 +9,9 @@ UTC date, passed in so tests hold it still).  Output: a :class:`Progress` with
 - per trait: the average over the last :data:`RECENT` scored pieces, the average of the
   ones before them, the trend (recent minus earlier; 0 when there is nothing earlier) and
   the series, oldest first;
-- words per minute over the recent pieces (words / minutes of writing), the average
+- words per minute over the recent pieces (words / minutes of writing, where the minutes
+  of a piece are :func:`writing_seconds` of its edit log; a piece with no measurable
+  writing time, e.g. one edit, is left out of words per minute), the average
   helpfulness of the reviews the writer gave, streaks of UTC days with a match (the
   current one counts if the last match was today or yesterday);
 - personal bests (overall score, words, rank 1 count, highest conservative rating);
@@ -28,6 +30,7 @@ from server.ai.types import TRAITS
 from server.game.rating import conservative
 
 RECENT = 10
+MIN_WRITING_SECONDS = 10.0  # a shorter first-to-last edit span is no writing time
 # Conservative rating (mu - 3 sigma) from which each tier starts, lowest first.
 TIERS: tuple[tuple[float, str], ...] = (
     (float("-inf"), "Newcomer"),
@@ -48,7 +51,7 @@ class Played:
     ranked: bool
     rank: int | None
     words: int
-    write_seconds: float  # how long the write phase ran for this match
+    write_seconds: float  # writing time of the piece (writing_seconds of its edit log)
     traits: dict[str, int] = field(default_factory=dict)  # empty: not scored (empty piece)
     overall: float | None = None
     helpfulness: tuple[int, ...] = ()  # of the reviews the writer gave
@@ -108,6 +111,21 @@ def streaks(days: Iterable[dt.date], today: dt.date) -> tuple[int, int]:
     return current, best
 
 
+def writing_seconds(edit_times: Iterable[float], least: float = MIN_WRITING_SECONDS) -> float:
+    """A piece's writing time from the server times (seconds) of its edits: first to last.
+
+    The schema keeps no write-phase length per piece, and the phase length is not the time
+    spent writing (a writer may start late or finish early), so the edit log decides.
+    Fewer than two edits, or a span under ``least`` seconds (one paste, a burst), is not a
+    measurable writing time: 0.0, and the piece is left out of words per minute.
+    """
+    times = list(edit_times)
+    if len(times) < 2:
+        return 0.0
+    span = max(times) - min(times)
+    return round(span, 3) if span >= least else 0.0
+
+
 def _avg(values: Sequence[float]) -> float | None:
     return round(fmean(values), 2) if values else None
 
@@ -136,9 +154,9 @@ def summarise(
     games = sorted(played, key=lambda p: (p.finished_at, p.match_id))
     scored = [p for p in games if p.traits]
     traits = trait_progress(scored)
-    recent = scored[-RECENT:]
-    minutes = sum(p.write_seconds for p in recent) / 60
-    wpm = round(sum(p.words for p in recent) / minutes, 1) if minutes > 0 else None
+    timed = [p for p in scored[-RECENT:] if p.write_seconds > 0]
+    minutes = sum(p.write_seconds for p in timed) / 60
+    wpm = round(sum(p.words for p in timed) / minutes, 1) if minutes > 0 else None
     helpful = [h for p in games[-RECENT:] for h in p.helpfulness]
     points = [(p, p.rating_after) for p in games if p.rating_after is not None]
     series = tuple(

@@ -4,7 +4,7 @@ Times on the wire are Unix epoch milliseconds (integers); ``remaining_ms`` field
 client with a skewed clock count down anyway.  Players are named only by their per-match
 alias ("Amber Otter") inside a match, never by user id or name.
 
-Connection:  ``welcome``, ``error``, ``ack``, ``pong``, ``queue.status``.
+Connection:  ``welcome``, ``error``, ``ack``, ``pong``, ``queue.status``, ``notification``.
 Match:       ``match.state`` (full snapshot, sent on attach/resume), ``match.phase``,
              ``match.seat``, ``match.prompt``, ``match.progress``,
              ``draft.snapshot_needed``, ``review.assignments``, ``match.results``,
@@ -18,7 +18,7 @@ The teacher sees names and user ids; students see only the lobby and their own s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from server.protocol.schema import Message, server_event
 
@@ -286,3 +286,16 @@ class MatchSaved(Message):
 
     match_id: str
     saved: bool
+
+
+@server_event("notification")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationPushed(Message):
+    """A notification was stored for this account (docs/notifications.md); the same item
+    as ``GET /api/v1/notifications`` lists, with ``at`` in epoch ms. A courtesy: a client
+    that is not connected reads the list instead."""
+
+    id: str
+    kind: str
+    data: dict[str, Any]
+    at: int

@@ -61,6 +61,8 @@ from server.matchqueue import queue as mmqueue
 from server.matchqueue.messages import Assignment, BotRequest, MatchFound, QueueTicket
 from server.matchqueue.node import NodeLink
 from server.metrics import Registry
+from server.notifications import push as notification_push
+from server.notifications.store import CHANNEL as NOTIFICATIONS
 from server.protocol import events as ev
 from server.realtime.ai import AIService, OfflineFallback
 from server.realtime.clock import Clock
@@ -631,7 +633,7 @@ class Hub:
     async def _subscribe(self) -> _Channel:
         channel = _Channel(self.pubsub, ignore_subscribe_messages=True)
         try:
-            await channel.subscribe(REVOCATIONS)
+            await channel.subscribe(REVOCATIONS, NOTIFICATIONS)  # notifications: push.py
         except BaseException:
             await _close_channel(channel)
             raise
@@ -660,6 +662,9 @@ class Hub:
                     await asyncio.sleep(REVOCATION_RETRY_S)
                     continue
                 if message is not None and message.get("type") == "message":
+                    if notification_push.is_notification(message):
+                        notification_push.deliver(self.by_player, message["data"])
+                        continue
                     revocation = Revocation.decode(message["data"])
                     if revocation is not None:
                         self.revoke(revocation)

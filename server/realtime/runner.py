@@ -66,6 +66,7 @@ from server.game import (
     SetTimer,
     seat_edits,
 )
+from server.goals.store import after_scores
 from server.protocol import Message, Outbound, error_event
 from server.protocol import events as ev
 from server.protocol.errors import ErrorCode, ProtocolError
@@ -566,6 +567,9 @@ class MatchRunner:
         )
         for conn in self.conns.values():
             conn.send_shared(outbound)
+        if saved:  # goals these scores meet (server/goals/store.py): after, never in the way
+            humans = [str(s.player) for s in outcome.seats if not s.is_bot]
+            self.spawn(after_scores(self.hub.pool, self.hub.redis, humans), "goal-check")
 
     @property
     def _mode(self) -> str:

@@ -35,6 +35,7 @@ from server.access.watch import (
 from server.config import ReplaySettings
 from server.realtime.store import unpack
 from server.replays.build import Core, SeatView, build_core, project
+from server.reports.hidden import Hidden, hidden_in
 from server.storage.matches import REPLAY_ENCODING, decode_replay
 
 INLINE_RECORDS = 500
@@ -160,20 +161,30 @@ class Replays:
                 return None
             core = await self._build(lambda: _core_from_packed(records, self._every, upto), records)
         seats = await seat_facts(pool, core.players, core.aliases, core.shown, core.bots)
+        # What a moderator hid (docs/reports.md): shown to its writer and to moderators.
+        hidden = await hidden_in(pool, [match_id]) if stored else Hidden()
         views = [
             SeatView(
                 *seat_label(access, seat),
                 you=seat.player == viewer.user_id,
-                text=shows_text(access, seat, viewer, core.withheld[i]),
+                text=shows_text(access, seat, viewer, core.withheld[i])
+                and (
+                    access.sees_withheld
+                    or seat.player == viewer.user_id
+                    or not hidden.piece(match_id, seat.player)
+                ),
             )
             for i, seat in enumerate(seats)
         ]
-        return project(
+        doc = project(
             core,
             views,
             status="finished" if stored else "running",
             max_bytes=self.settings.max_response_bytes,
         )
+        if hidden.reviews and not access.sees_withheld and doc["reviews"] is not None:
+            await _drop_hidden_reviews(pool, match_id, core, hidden, doc)
+        return doc
 
     @property
     def _every(self) -> float:
@@ -202,6 +213,30 @@ class Replays:
             return work()
         async with self._builds:
             return await asyncio.to_thread(work)
+
+
+async def _drop_hidden_reviews(
+    pool: asyncpg.Pool, match_id: uuid.UUID, core: Core, hidden: Hidden, doc: dict[str, Any]
+) -> None:
+    """Leave the hidden reviews out of the document (the log's reviews carry no id: they
+    are matched by writer and text)."""
+    rows = await pool.fetch(
+        "SELECT writer_id, shown_strength, shown_suggestion FROM reviews "
+        "WHERE match_id = $1 AND review_id = ANY($2::text[])",
+        match_id,
+        [r for m, r in hidden.reviews if m == str(match_id)],
+    )
+    seat_of = {p: i for i, p in enumerate(core.players)}
+    drop = {
+        (seat_of[r["writer_id"]], r["shown_strength"], r["shown_suggestion"])
+        for r in rows
+        if r["writer_id"] in seat_of
+    }
+    doc["reviews"]["items"] = [
+        it
+        for it in doc["reviews"]["items"]
+        if (it["writer"], it["strength"], it["suggestion"]) not in drop
+    ]
 
 
 def _core_from_packed(records: Sequence[bytes], every: float, upto: float | None) -> Core:

@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from server.ai.types import TRAITS
-from server.progress.summary import RECENT, Played, streaks, summarise, tier_of
+from server.progress.summary import (
+    RECENT,
+    Played,
+    streaks,
+    summarise,
+    tier_of,
+    writing_seconds,
+)
 
 DAY = dt.date(2026, 12, 2)
 
@@ -124,3 +131,27 @@ def test_rating_series_bests_and_helpfulness() -> None:
     assert p.bests == {"overall": 5.5, "words": 200, "first_places": 1, "rating": 9.0}
     assert p.review_helpfulness == 4.0
     assert p.streak_days == 1 and p.best_streak_days == 1
+
+
+@pytest.mark.parametrize(
+    ("times", "seconds"),
+    [
+        ([], 0.0),
+        ([100.0], 0.0),  # one edit: a paste, no writing time
+        ([100.0, 104.0], 0.0),  # under MIN_WRITING_SECONDS: a burst
+        ([100.0, 110.0], 10.0),
+        ([100.0, 130.5, 340.0], 240.0),
+        ([340.0, 100.0, 200.0], 240.0),  # any order
+    ],
+)
+def test_writing_seconds_from_the_edit_log(times: list[float], seconds: float) -> None:
+    assert writing_seconds(times) == seconds
+
+
+def test_words_per_minute_leaves_out_pieces_without_writing_time() -> None:
+    games = [
+        game(1, words=120, write_seconds=240.0),
+        game(2, words=500, write_seconds=0.0),  # pasted at once: no measurable time
+    ]
+    assert summarise(games, DAY, None).words_per_minute == 30.0
+    assert summarise([game(3, write_seconds=0.0)], DAY, None).words_per_minute is None

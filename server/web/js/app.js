@@ -14,11 +14,19 @@ import { Replay } from "../screens/replay.js";
 import { Join } from "../screens/join.js";
 import { Teach } from "../screens/teach.js";
 import { ClassPage } from "../screens/class.js";
+import { StudentPage } from "../screens/student.js";
 import { NewLobby } from "../screens/newlobby.js";
 import { Hosting } from "../screens/hosting.js";
 import { LobbyResults } from "../screens/lobbyresults.js";
 import { SafetyAlerts } from "../screens/live.js";
+import { Pods } from "../screens/pods.js";
+import { Practice } from "../screens/practice.js";
+import { Portfolio } from "../screens/portfolio.js";
+import { ReviewQueue } from "../screens/reports.js";
+import { Tutor } from "../screens/tutor.js";
+import { Escalations } from "../screens/escalations.js";
 import { isTeacher } from "./rest.js";
+import { Notifications, UnreadBadge, useUnread } from "../screens/notifications.js";
 
 const TITLES = {
   home: "Welcome",
@@ -28,17 +36,26 @@ const TITLES = {
   past: "Past match",
   watch: "Watch",
   boards: "Leaderboards",
+  notifications: "Notifications",
+  pods: "Study pod",
+  practice: "Practice",
+  portfolio: "Portfolio",
+  reports: "Review queue",
+  tutor: "Tutor",
+  tutorthread: "Tutor",
+  escalations: "Questions for you",
   spectate: "Watching",
   replay: "Replay",
   join: "Class lobby",
   teach: "Teach",
   class: "Class",
+  student: "Student",
   newlobby: "New lobby",
   hosting: "Lobby",
   lobbyresults: "Lobby results",
   notfound: "Not found",
 };
-const TEACH_ROUTES = new Set(["teach", "class", "newlobby", "hosting", "lobbyresults"]);
+const TEACH_ROUTES = new Set(["teach", "class", "student", "newlobby", "hosting", "lobbyresults"]);
 const PHASE_TITLES = { lobby: "Lobby", write: "Write", feedback: "Feedback", scoring: "Scoring", results: "Results", closed: "Results" };
 
 function focusKey(state) {
@@ -70,6 +87,7 @@ export function App({ state, game, rest }) {
   const mainRef = useRef(null);
   const key = focusKey(state);
   const first = useRef(true);
+  useUnread(user, game, rest); // the header's unread count (screens/notifications.js)
 
   useEffect(() => {
     const title = route.name === "match" && match ? PHASE_TITLES[match.phase] || "Match" : TITLES[route.name];
@@ -103,8 +121,30 @@ export function App({ state, game, rest }) {
     case "me":
       screen = html`<${Me} state=${state} rest=${rest} game=${game} />`;
       break;
+    case "notifications":
+      screen = html`<${Notifications} state=${state} rest=${rest} game=${game} />`;
+      break;
     case "boards":
       screen = html`<${Boards} rest=${rest} />`;
+      break;
+    case "pods":
+      screen = html`<${Pods} state=${state} rest=${rest} game=${game} />`;
+      break;
+    case "practice":
+      screen = html`<${Practice} state=${state} rest=${rest} game=${game} />`;
+      break;
+    case "portfolio":
+      screen = html`<${Portfolio} state=${state} rest=${rest} game=${game} />`;
+      break;
+    case "reports":
+      screen = html`<${ReviewQueue} state=${state} rest=${rest} game=${game} />`;
+      break;
+    case "tutor":
+    case "tutorthread":
+      screen = html`<${Tutor} state=${state} rest=${rest} game=${game} threadId=${route.params[0]} />`;
+      break;
+    case "escalations":
+      screen = html`<${Escalations} state=${state} rest=${rest} game=${game} />`;
       break;
     case "watch":
       screen = html`<${Watch} state=${state} rest=${rest} game=${game} />`;
@@ -116,7 +156,7 @@ export function App({ state, game, rest }) {
       screen = html`<${Replay} state=${state} rest=${rest} game=${game} matchId=${route.params[0]} />`;
       break;
     case "past":
-      screen = html`<${PastMatch} state=${state} rest=${rest} matchId=${route.params[0]} />`;
+      screen = html`<${PastMatch} state=${state} rest=${rest} game=${game} matchId=${route.params[0]} />`;
       break;
     case "join":
       screen = html`<${Join} state=${state} game=${game} />`;
@@ -126,6 +166,9 @@ export function App({ state, game, rest }) {
       break;
     case "class":
       screen = html`<${ClassPage} state=${state} rest=${rest} game=${game} classId=${route.params[0]} />`;
+      break;
+    case "student":
+      screen = html`<${StudentPage} state=${state} rest=${rest} game=${game} userId=${route.params[0]} />`;
       break;
     case "newlobby":
       screen = html`<${NewLobby} state=${state} rest=${rest} game=${game} />`;
@@ -153,8 +196,14 @@ export function App({ state, game, rest }) {
               <li><a href="/me" aria-current=${route.name === "me" || route.name === "past" ? "page" : undefined}>Me</a></li>
               <li><a href="/watch" aria-current=${route.name === "watch" || route.name === "spectate" ? "page" : undefined}>Watch</a></li>
               <li><a href="/boards" aria-current=${route.name === "boards" ? "page" : undefined}>Boards</a></li>
+              <li><a href="/notifications" class="nav-notes" aria-current=${route.name === "notifications" ? "page" : undefined}>Notifications<${UnreadBadge} count=${state.unread} /></a></li>
+              <li><a href="/practice" aria-current=${route.name === "practice" ? "page" : undefined}>Practice</a></li>
+              <li><a href="/portfolio" aria-current=${route.name === "portfolio" ? "page" : undefined}>Portfolio</a></li>
+              <li><a href="/pods" aria-current=${route.name === "pods" ? "page" : undefined}>Pod</a></li>
+              <li><a href="/tutor" aria-current=${["tutor", "tutorthread", "escalations"].includes(route.name) ? "page" : undefined}>Tutor</a></li>
               ${isTeacher(user)
-                ? html`<li><a href="/teach" aria-current=${TEACH_ROUTES.has(route.name) ? "page" : undefined}>Teach</a></li>`
+                ? html`<li><a href="/teach" aria-current=${TEACH_ROUTES.has(route.name) ? "page" : undefined}>Teach</a></li>
+                    <li><a href="/teach/reports" aria-current=${route.name === "reports" ? "page" : undefined}>Reports</a></li>`
                 : null}
             </ul>
           </nav>

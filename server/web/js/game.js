@@ -7,6 +7,7 @@ import { local } from "./store.js";
 import { wordCount } from "./textops.js";
 import { Lobbies } from "./lobbies.js";
 import { spectateApply, spectateView } from "./replay.js";
+import { onNotification } from "../screens/notifications.js";
 
 const FINAL = new Set(["results", "closed"]);
 const THRESHOLDS = [60, 30, 10];
@@ -199,6 +200,7 @@ export class Game {
     const m = this.match;
     if (e.t.startsWith("lobby.")) return this.lobbies.event(e);
     if (e.t.startsWith("spectate.")) return this._spectateEvent(e);
+    if (e.t === "notification") return onNotification(this, d); // screens/notifications.js
     switch (e.t) {
       case "queue.status":
         return this._queueStatus(d);

@@ -6,6 +6,38 @@ import { html, useEffect, useRef, useState } from "../js/html.js";
 import { Field, fmtDate } from "../js/ui.js";
 import { fieldErrors, gradeName, problemText } from "./teach.js";
 
+/** A short message every student of the class gets as a notification (pushed if online). */
+function MessageClass({ klass, rest, game }) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const send = async (e) => {
+    e.preventDefault();
+    if (!text.trim()) {
+      setError("Type a message first.");
+      focusSoon("class-message");
+      return;
+    }
+    setBusy(true);
+    setError("");
+    try {
+      const r = await rest.call("POST", `/api/v1/classes/${klass.id}/messages`, { text });
+      setText("");
+      game.announce(`Message sent to ${r.sent} ${r.sent === 1 ? "student" : "students"}.`);
+    } catch (err) {
+      setError(fieldErrors(err).text || problemText(err));
+      focusSoon("class-message");
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<form onSubmit=${send} novalidate>
+    <${Field} id="class-message" label="Message" hint="Up to 500 characters. Each student sees it in their notifications."
+      multiline=${true} rows=${3} maxlength="500" value=${text} onInput=${(e) => setText(e.currentTarget.value)} error=${error} />
+    <button type="submit" class="button" disabled=${busy}>${busy ? "Sending…" : "Send to the class"}</button>
+  </form>`;
+}
+
 function focusSoon(id) {
   requestAnimationFrame(() => document.getElementById(id)?.focus());
 }
@@ -238,6 +270,7 @@ function StudentRow({ s, klass, rest, onChanged, onIssued, game }) {
     </div>
     ${mode === null
       ? html`<div class="student-actions" id=${"actions-" + s.id} tabindex="-1" role="group" aria-label=${`Actions for ${s.name}`}>
+          <a class="button small" href=${"/teach/students/" + s.id} aria-label=${`Progress of ${s.name}`}>Progress</a>
           <button type="button" class="button small" onClick=${() => open("rename")}>Rename</button>
           <button type="button" class="button small" onClick=${() => open("reset")}>New code</button>
           <button type="button" class="button small danger" onClick=${() => open("remove")}>Remove</button>
@@ -313,6 +346,10 @@ export function ClassPage({ rest, game, classId }) {
         <section class="card" aria-labelledby="import-h">
           <h2 id="import-h">Import a list (CSV)</h2>
           <${ImportCsv} klass=${klass} rest=${rest} onIssued=${onIssued} />
+        </section>
+        <section class="card" aria-labelledby="message-h">
+          <h2 id="message-h">Message the class</h2>
+          <${MessageClass} klass=${klass} rest=${rest} game=${game} />
         </section>
       </div>
     </div>

@@ -6,6 +6,7 @@
 import { html } from "../js/html.js";
 import { TraitChart, fmtNumber, ordinal } from "../js/ui.js";
 import { traitName } from "../js/game.js";
+import { ReportButton } from "./reports.js";
 
 /** Split `text` into plain runs and marked runs (each with the suggestion numbers on it). */
 export function markSuggestions(text, suggestions) {
@@ -48,7 +49,7 @@ function Rating({ row }) {
   </p>`;
 }
 
-export function Results({ results, report, text, you, prompt, rubrics, onPlayAgain, past = false, matchId = null }) {
+export function Results({ results, report, text, you, prompt, rubrics, onPlayAgain, past = false, matchId = null, rest = null, game = null }) {
   const replayId = matchId || results.match_id;
   const ranking = results.ranking || [];
   const mine = ranking.find((r) => r.alias === you);
@@ -96,6 +97,7 @@ export function Results({ results, report, text, you, prompt, rubrics, onPlayAga
     ${report
       ? html`<section class="card" aria-labelledby="piece-h">
           <h2 id="piece-h">Your piece, with suggestions</h2>
+          ${report.hidden ? html`<p class="notice notice-info">A moderator hid this piece from others after a report; you still see it.</p>` : null}
           ${text ? html`<div class="piece-text marked">${parts.map((p, i) =>
                 p.nums ? html`<mark key=${i}>${p.text}<sup class="sugg-num">${p.nums.join(",")}</sup></mark>` : html`<span key=${i}>${p.text}</span>`,
               )}</div>`
@@ -121,6 +123,7 @@ export function Results({ results, report, text, you, prompt, rubrics, onPlayAga
                       <p><strong>What works:</strong> ${r.strength}</p>
                       <p><strong>What to change:</strong> ${r.suggestion}</p>
                       <p class="hint">${traitName(rubrics, focus)}: ${r.rating} of 6</p>
+                      ${rest && r.id ? html`<${ReportButton} rest=${rest} game=${game} kind="review" id=${r.id} what=${`review ${i + 1}`} />` : null}
                     </li>`,
                   )}
                 </ul>`

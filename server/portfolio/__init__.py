@@ -1,0 +1,1 @@
+"""The writer's portfolio: every piece with its scores, suggestions and reviews (docs/portfolio.md)."""

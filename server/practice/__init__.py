@@ -1,0 +1,1 @@
+"""Solo practice: a timed round alone, scored by the AI, not rated (docs/practice.md)."""

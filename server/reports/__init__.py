@@ -1,0 +1,1 @@
+"""Content reports, the review queue and hidden content (docs/reports.md)."""

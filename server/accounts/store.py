@@ -58,6 +58,17 @@ _LIVE = "deleted_at IS NULL AND disabled_at IS NULL"
 DELETED_NAME = "Deleted player"
 
 
+def shared_name_sql(users: str = "u") -> str:
+    """SQL for the name an account shows outside its class: its display name, except for a
+    class's student (a child whose teacher made the account), whose real name stays in the
+    class and who shows elsewhere (a study pod, its board) as a stable pseudonym."""
+    return (
+        f"CASE WHEN EXISTS (SELECT 1 FROM students st WHERE st.user_id = {users}.id) "
+        f"THEN 'Writer ' || upper(left(md5({users}.id::text), 4)) "
+        f"ELSE {users}.display_name END"
+    )
+
+
 async def token_secret(pool: asyncpg.Pool | asyncpg.Connection) -> bytes:
     """The access-token signing key shared by every node (created on first use)."""
     await pool.execute(

@@ -578,13 +578,8 @@ async def student_password(request: web.Request) -> web.Response:
             code="passwords_not_allowed",
         )
     limits = request.app[SETTINGS].limits
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
-        "auth.student.password",
-        user.id,
-        limits.auth_per_account_per_minute,
-        per="account",
+    await ratelimit.per_account(
+        request, "auth.student.password", user.id, limits.auth_per_account_per_minute
     )
     digest = await hash_password(password)
     async with pg.acquire() as conn, conn.transaction():

@@ -300,13 +300,11 @@ async def _student(request: web.Request, klass: cstore.ClassRow) -> cstore.Stude
 
 
 async def _write_limit(request: web.Request, caller: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "classes.write",
         caller.id,
         request.app[SETTINGS].limits.class_writes_per_account_per_minute,
-        per="account",
     )
 
 

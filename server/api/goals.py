@@ -115,13 +115,11 @@ _NOT_YOURS = ("no such writer whose goals you may see (goals_not_found)", None)
 
 
 async def _write_limit(request: web.Request, caller: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "goals.write",
         caller.id,
         request.app[SETTINGS].limits.goal_writes_per_account_per_minute,
-        per="account",
     )
 
 

@@ -47,7 +47,7 @@ from server.http import ratelimit
 from server.http.body import ClientAborted, RequestTimeout
 from server.http.middleware import client_ip, request_id
 from server.http.openapi import Api, Schema
-from server.http.state import PG, REDIS, SETTINGS
+from server.http.state import PG, SETTINGS
 from server.uploads import images
 from server.uploads import store as image_store
 
@@ -171,13 +171,8 @@ async def upload_prompt_image(request: web.Request) -> web.Response:
     if caller.role not in ("teacher", "admin"):
         raise Forbidden("only teachers and admins upload prompt images", code="not_a_teacher")
     settings = request.app[SETTINGS]
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
-        "lobbies.write",
-        caller.id,
-        settings.lobbies.writes_per_account_per_minute,
-        per="account",
+    await ratelimit.per_account(
+        request, "lobbies.write", caller.id, settings.lobbies.writes_per_account_per_minute
     )
     data = await _read(request, settings.lobbies.image_max_bytes)
     pg = request.app[PG]
@@ -257,13 +252,11 @@ async def delete_prompt_image(request: web.Request) -> web.Response:
     caller = await current_user(request)
     if caller.role not in ("teacher", "admin"):
         raise Forbidden("only teachers and admins have prompt images", code="not_a_teacher")
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "lobbies.write",
         caller.id,
         request.app[SETTINGS].lobbies.writes_per_account_per_minute,
-        per="account",
     )
     missing = NotFound(
         "no such image among those you uploaded (POST /api/v1/prompt-images)",

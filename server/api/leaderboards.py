@@ -135,9 +135,11 @@ async def _board(
     if season is not None:
         args = (*args, season.starts_at, min(season.ends_at, now))
     n = len(args)
+    # A class's board is read within the class; elsewhere a student shows by a pseudonym.
+    name = "u.display_name" if board == "class" else accounts.shared_name_sql()
     ranked = (
         "SELECT row_number() OVER (ORDER BY r.mu - 3 * r.sigma DESC, u.id) AS rank, "
-        "u.id, u.display_name, r.mu - 3 * r.sigma AS rating, r.mu, r.sigma, r.matches "
+        f"u.id, {name} AS display_name, r.mu - 3 * r.sigma AS rating, r.mu, r.sigma, r.matches "
         f"FROM {_ratings(season, now, n)} r JOIN users u ON u.id = r.user_id WHERE {where}"
     )
     rows = await db.fetch(

@@ -33,7 +33,7 @@ from server.http import ratelimit
 from server.http.body import Fields, json_body
 from server.http.middleware import client_ip, request_id
 from server.http.openapi import Api, Schema, text_schema
-from server.http.state import PG, REALTIME, REDIS, SETTINGS
+from server.http.state import PG, REALTIME, SETTINGS
 from server.lobbies import store
 from server.lobbies.rules import (
     ALT_CHARS,
@@ -260,13 +260,11 @@ async def _managed(request: web.Request, caller: accounts.User) -> store.LobbyRo
 
 
 async def _write_limit(request: web.Request, caller: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "lobbies.write",
         caller.id,
         request.app[SETTINGS].lobbies.writes_per_account_per_minute,
-        per="account",
     )
 
 

@@ -25,7 +25,7 @@ from server.http import ratelimit
 from server.http.body import Fields, ValidationFailed, json_body
 from server.http.openapi import Api, Schema
 from server.http.paging import decode_cursor, encode_cursor, page_limit
-from server.http.state import PG, REDIS, SETTINGS
+from server.http.state import PG, SETTINGS
 from server.notifications import store
 from server.notifications.store import KINDS
 
@@ -89,13 +89,11 @@ _LIMITED = (
 
 
 async def _write_limit(request: web.Request, caller: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "notifications.write",
         caller.id,
         request.app[SETTINGS].limits.notification_writes_per_account_per_minute,
-        per="account",
     )
 
 

@@ -32,7 +32,7 @@ from server.errors import Conflict, Forbidden, NotFound
 from server.http import ratelimit
 from server.http.body import Fields, json_body
 from server.http.openapi import BODY_STATUSES, Api, Schema, text_schema
-from server.http.state import PG, REALTIME, REDIS, SETTINGS
+from server.http.state import PG, REALTIME, SETTINGS
 from server.pods import forming, sessions
 from server.pods import store as pstore
 from server.pods.scheduler import CLOCK, SESSION_LENGTH
@@ -228,13 +228,11 @@ async def _caller(request: web.Request) -> accounts.User:
 
 
 async def _write_limit(request: web.Request, caller: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "pods.write",
         caller.id,
         request.app[SETTINGS].limits.pod_writes_per_account_per_minute,
-        per="account",
     )
 
 

@@ -183,13 +183,11 @@ def _grace(request: web.Request) -> timedelta:
 
 
 async def _write_limit(request: web.Request, user: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "practice.write",
         user.id,
         request.app[SETTINGS].practice.writes_per_account_per_minute,
-        per="account",
     )
 
 

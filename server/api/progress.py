@@ -25,7 +25,7 @@ from server.errors import NotFound
 from server.http import ratelimit
 from server.http.openapi import Api, Schema
 from server.http.paging import page_limit
-from server.http.state import PG, REDIS, SETTINGS
+from server.http.state import PG, SETTINGS
 from server.progress import practise, store
 from server.progress.access import subject
 from server.progress.summary import RECENT, summarise
@@ -182,13 +182,11 @@ _PAGING = ("bad limit (validation_failed)", None)
 
 
 async def _read_limit(request: web.Request, caller: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "progress.read",
         caller.id,
         request.app[SETTINGS].limits.progress_reads_per_account_per_minute,
-        per="account",
     )
 
 

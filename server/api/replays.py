@@ -22,7 +22,7 @@ from server.api.session import authenticate
 from server.errors import ApiError, NotFound
 from server.http import ratelimit
 from server.http.openapi import Api, Schema
-from server.http.state import PG, REALTIME, REDIS, SETTINGS
+from server.http.state import PG, REALTIME, SETTINGS
 from server.replays.service import Replays, SpectatorClock
 
 api = Api()
@@ -212,13 +212,8 @@ async def get_replay(request: web.Request) -> web.Response:
 
 async def limit_reads(request: web.Request, user_id: str) -> None:
     """The ``replays.read`` bucket: replays and the live list."""
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
-        "replays.read",
-        user_id,
-        request.app[SETTINGS].replays.reads_per_account_per_minute,
-        per="account",
+    await ratelimit.per_account(
+        request, "replays.read", user_id, request.app[SETTINGS].replays.reads_per_account_per_minute
     )
 
 

@@ -181,13 +181,11 @@ def _iso(ts: datetime) -> str:
 
 
 async def _write_limit(request: web.Request, caller: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
+    await ratelimit.per_account(
+        request,
         "reports.write",
         caller.id,
         request.app[SETTINGS].limits.report_writes_per_account_per_minute,
-        per="account",
     )
 
 

@@ -352,13 +352,8 @@ _UNAVAILABLE = ("neither AI engine could answer (tutor_unavailable); try again",
 
 
 async def _write_limit(request: web.Request, caller: accounts.User) -> None:
-    await ratelimit.limit(
-        request.app,
-        request.app[REDIS],
-        "tutor.write",
-        caller.id,
-        request.app[SETTINGS].tutor.writes_per_account_per_minute,
-        per="account",
+    await ratelimit.per_account(
+        request, "tutor.write", caller.id, request.app[SETTINGS].tutor.writes_per_account_per_minute
     )
 
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from server.errors import RateLimited
+from server.http.state import REDIS
 
 
 class WindowClock:
@@ -69,3 +70,9 @@ async def limit(
 ) -> None:
     """:func:`hit` at the app's clock."""
     await hit(redis, bucket, subject, limit, now=app[CLOCK].now(), per=per)
+
+
+async def per_account(request: web.Request, bucket: str, account_id: str, most: int) -> None:
+    """An account's own bucket (``most`` a minute, or the bucket's window): the limit on
+    what one account may do, wherever its requests come from."""
+    await limit(request.app, request.app[REDIS], bucket, account_id, most, per="account")

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import orjson
 
+from server.accounts.store import shared_name_sql
 from server.pods.forming import Candidate, local_window
 
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
@@ -151,7 +152,7 @@ async def pods(db: Db, pod_ids: Sequence[str] | None = None) -> list[PodRow]:
         "SELECT p.id, p.name, p.time_zone, p.slot_start, p.created_at, "
         "coalesce(array_agg(m.user_id ORDER BY m.joined_at, m.user_id) "
         "  FILTER (WHERE u.id IS NOT NULL), '{}') AS ids, "
-        "coalesce(array_agg(u.display_name ORDER BY m.joined_at, m.user_id) "
+        f"coalesce(array_agg({shared_name_sql()} ORDER BY m.joined_at, m.user_id) "
         "  FILTER (WHERE u.id IS NOT NULL), '{}') AS names "
         "FROM pods p LEFT JOIN pod_members m ON m.pod_id = p.id "
         "LEFT JOIN users u ON u.id = m.user_id AND u.deleted_at IS NULL "
@@ -300,7 +301,7 @@ async def check_ins(db: Db, pod_id: str, since: datetime) -> list[CheckIn]:
     """The pod's check-ins of sessions from ``since`` on, newest session first; only
     current, live members' (a member who left takes their check-ins with them)."""
     rows = await db.fetch(
-        "SELECT c.*, u.display_name FROM pod_checkins c "
+        f"SELECT c.*, {shared_name_sql()} AS display_name FROM pod_checkins c "
         "JOIN pod_members m ON m.pod_id = c.pod_id AND m.user_id = c.user_id "
         + _LIVE.format(t="c")
         + " WHERE c.pod_id = $1 AND c.session_start >= $2 "

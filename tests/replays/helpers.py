@@ -10,8 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from server.game import EditDraft, Persist, SeatSpec
+import asyncpg
+
+from server.game import EditDraft, MatchFinished, Persist, SeatSpec
+from server.game.replay import seat_edits
 from server.protocol.client import EditOp
+from server.storage.matches import save_outcome, save_replay
 from server.types import MatchId, PlayerId
 from tests.game.helpers import T0, Driver, config
 
@@ -126,3 +130,19 @@ def independent_seek(doc: Mapping[str, Any], at: float) -> list[str]:
                     text = text[:pos] + insert + text[pos + delete :]
         out.append(text)
     return out
+
+
+async def store(database: str, d: Driver) -> str:
+    """Save the outcome and the replay of a played match as the runner does."""
+    log = persisted(d)
+    (finished,) = [e for e in d.effects if isinstance(e, MatchFinished)]
+    pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+    try:
+        mode = "ranked" if d.match.config.ranked else "practice"
+        assert await save_outcome(
+            pool, finished.outcome, node_id="n1", mode=mode, edits=seat_edits(log)
+        )
+        await save_replay(pool, d.match.config.match_id, log)
+    finally:
+        await pool.close()
+    return str(d.match.config.match_id)

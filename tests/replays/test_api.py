@@ -18,17 +18,14 @@ import pytest
 
 from server.api.replays import CLOCK, SERVICE, negotiate
 from server.config import Settings
-from server.game import MatchFinished
 from server.game.replay import drafts_at, seat_edits
 from server.http.state import REALTIME
 from server.replays.service import INLINE_RECORDS
-from server.storage.matches import save_outcome, save_replay
 from server.types import PlayerId
 from tests.conftest import Node
-from tests.game.helpers import Driver
 from tests.realtime.helpers import FAST, PASSWORD, User, http_for, running_node
 from tests.realtime.players import Player
-from tests.replays.helpers import independent_seek, persisted, play
+from tests.replays.helpers import independent_seek, persisted, play, store
 
 DELAY = 30.0
 
@@ -63,22 +60,6 @@ async def users(node: Node, n: int, role: str = "player", database: str = "") ->
             [uuid.UUID(u.id) for u in out],
         )
     return out
-
-
-async def store(database: str, d: Driver) -> str:
-    """Save the outcome and the replay of a played match as the runner does."""
-    log = persisted(d)
-    (finished,) = [e for e in d.effects if isinstance(e, MatchFinished)]
-    pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
-    try:
-        mode = "ranked" if d.match.config.ranked else "practice"
-        assert await save_outcome(
-            pool, finished.outcome, node_id="n1", mode=mode, edits=seat_edits(log)
-        )
-        await save_replay(pool, d.match.config.match_id, log)
-    finally:
-        await pool.close()
-    return str(d.match.config.match_id)
 
 
 async def lobby_of(

@@ -6,6 +6,7 @@ a test can look for one person's words in any answer."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -13,14 +14,12 @@ from typing import Any
 
 import asyncpg
 
-from server.game import MatchFinished, SeatSpec, SubmitReview
-from server.game.replay import seat_edits
-from server.storage.matches import save_outcome, save_replay
+from server.game import SeatSpec, SubmitReview
 from server.types import MatchId, PlayerId
 from tests.classes.helpers import call, ok, register
 from tests.conftest import Node
 from tests.game.helpers import Driver, config
-from tests.replays.helpers import persisted
+from tests.replays.test_api import store
 
 
 class Person:
@@ -76,22 +75,6 @@ def play_texts(
         )
     d.advance(40)
     return d
-
-
-async def store(database: str, d: Driver) -> str:
-    """Save the outcome and the replay as the runner does; the match id."""
-    log = persisted(d)
-    (finished,) = [e for e in d.effects if isinstance(e, MatchFinished)]
-    pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
-    try:
-        mode = "ranked" if d.match.config.ranked else "practice"
-        assert await save_outcome(
-            pool, finished.outcome, node_id="n1", mode=mode, edits=seat_edits(log)
-        )
-        await save_replay(pool, d.match.config.match_id, log)
-    finally:
-        await pool.close()
-    return str(d.match.config.match_id)
 
 
 async def match_of(
@@ -162,8 +145,6 @@ async def walk(
     """Call every GET route of the OpenAPI document under ``/api/v1`` as each viewer
     (name → token), path parameters filled from ``values`` (a random uuid for any other),
     and check that no answer holds any of ``words`` and none is a 5xx; how many calls."""
-    import itertools
-
     doc = await ok(await node.get("/api/v1/openapi.json"))
     checked = 0
     for path, ops in sorted(doc["paths"].items()):

@@ -90,11 +90,6 @@ async def test_younger_students_are_class_accounts_a_teacher_made(
         assert (await error_of(resp))[:2] == (422, "validation_failed"), extra
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pods show members' display names to the pod: a class student's name reaches "
-    "writers outside their class (server/api/pods.py; reported to the lead)",
-)
 async def test_a_students_name_is_not_shown_to_their_pod(node: Node) -> None:
     teacher = await person(node, "teacher")
     _, student, _ = await class_student(node, teacher, STUDENT_NAME)
@@ -106,3 +101,11 @@ async def test_a_students_name_is_not_shown_to_their_pod(node: Node) -> None:
     pod = await ok(await call(node, "GET", "/api/v1/pods/me", others[0].token))
     assert pod["pod"] is not None
     assert STUDENT_NAME not in str(pod)
+    names = [m["display_name"] for m in pod["pod"]["members"]]
+    assert len(names) == 3 and sum(n.startswith("Writer ") for n in names) == 1
+    board = await ok(
+        await call(node, "GET", f"/api/v1/leaderboards/pods/{pod['pod']['id']}", others[0].token)
+    )
+    assert STUDENT_NAME not in str(board)
+    mine = await ok(await call(node, "GET", "/api/v1/pods/me", student.token))
+    assert STUDENT_NAME not in str(mine)  # the same pseudonym for everyone in the pod

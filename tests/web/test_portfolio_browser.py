@@ -79,11 +79,8 @@ async def test_portfolio_report_hide_export_delete(
     try:
         page = p.page
         await sign_in(page, player.handle)
-        await (
-            page.get_by_role("navigation", name="Main")
-            .get_by_role("link", name="Portfolio")
-            .click()
-        )
+        await page.get_by_role("navigation", name="Main").get_by_role("link", name="Me").click()
+        await page.get_by_role("link", name="Portfolio: every piece you wrote").click()
         await expect(page).to_have_url(re.compile("/portfolio$"))
         await expect(page.get_by_role("heading", name="Portfolio", level=1)).to_be_visible()
         piece = page.locator(".portfolio-piece")
@@ -137,10 +134,9 @@ async def test_portfolio_report_hide_export_delete(
         # The teacher hides it from the review queue.
         await sign_in(t.page, teacher.handle)
         await (
-            t.page.get_by_role("navigation", name="Main")
-            .get_by_role("link", name="Reports")
-            .click()
+            t.page.get_by_role("navigation", name="Main").get_by_role("link", name="Teach").click()
         )
+        await t.page.get_by_role("link", name="Reports to review").click()
         await expect(t.page).to_have_url(re.compile("/teach/reports$"))
         entry = t.page.locator(".queue-entry")
         await expect(entry).to_have_count(1)

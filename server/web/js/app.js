@@ -55,7 +55,8 @@ const TITLES = {
   lobbyresults: "Lobby results",
   notfound: "Not found",
 };
-const TEACH_ROUTES = new Set(["teach", "class", "student", "newlobby", "hosting", "lobbyresults"]);
+const TEACH_ROUTES = new Set(["teach", "class", "student", "newlobby", "hosting", "lobbyresults", "reports", "escalations"]);
+const ME_ROUTES = new Set(["me", "past", "portfolio"]);
 const PHASE_TITLES = { lobby: "Lobby", write: "Write", feedback: "Feedback", scoring: "Scoring", results: "Results", closed: "Results" };
 
 function focusKey(state) {
@@ -193,18 +194,16 @@ export function App({ state, game, rest }) {
         ? html`<nav aria-label="Main">
             <ul>
               <li><a href="/play" aria-current=${route.name === "play" ? "page" : undefined}>Play</a></li>
-              <li><a href="/me" aria-current=${route.name === "me" || route.name === "past" ? "page" : undefined}>Me</a></li>
-              <li><a href="/watch" aria-current=${route.name === "watch" || route.name === "spectate" ? "page" : undefined}>Watch</a></li>
-              <li><a href="/boards" aria-current=${route.name === "boards" ? "page" : undefined}>Boards</a></li>
-              <li><a href="/notifications" class="nav-notes" aria-current=${route.name === "notifications" ? "page" : undefined}>Notifications<${UnreadBadge} count=${state.unread} /></a></li>
               <li><a href="/practice" aria-current=${route.name === "practice" ? "page" : undefined}>Practice</a></li>
-              <li><a href="/portfolio" aria-current=${route.name === "portfolio" ? "page" : undefined}>Portfolio</a></li>
+              <li><a href="/me" aria-current=${ME_ROUTES.has(route.name) ? "page" : undefined}>Me</a></li>
               <li><a href="/pods" aria-current=${route.name === "pods" ? "page" : undefined}>Pod</a></li>
-              <li><a href="/tutor" aria-current=${["tutor", "tutorthread", "escalations"].includes(route.name) ? "page" : undefined}>Tutor</a></li>
+              <li><a href="/tutor" aria-current=${["tutor", "tutorthread"].includes(route.name) ? "page" : undefined}>Tutor</a></li>
+              <li><a href="/boards" aria-current=${route.name === "boards" ? "page" : undefined}>Boards</a></li>
+              <li><a href="/watch" aria-current=${route.name === "watch" || route.name === "spectate" ? "page" : undefined}>Watch</a></li>
               ${isTeacher(user)
-                ? html`<li><a href="/teach" aria-current=${TEACH_ROUTES.has(route.name) ? "page" : undefined}>Teach</a></li>
-                    <li><a href="/teach/reports" aria-current=${route.name === "reports" ? "page" : undefined}>Reports</a></li>`
+                ? html`<li><a href="/teach" aria-current=${TEACH_ROUTES.has(route.name) ? "page" : undefined}>Teach</a></li>`
                 : null}
+              <li><a href="/notifications" class="nav-notes" aria-current=${route.name === "notifications" ? "page" : undefined}><svg class="bell" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path d="M12 3a6 6 0 0 0-6 6v3.6L4.3 16h15.4L18 12.6V9a6 6 0 0 0-6-6Zm-2.2 15a2.2 2.2 0 0 0 4.4 0Z"></path></svg><span class="sr-only">Notifications</span><${UnreadBadge} count=${state.unread} /></a></li>
             </ul>
           </nav>
           <div class="account">

@@ -222,10 +222,6 @@ export class Rest {
     return this.call("GET", `/api/v1/me/matches/${encodeURIComponent(matchId)}`);
   }
 
-  myRatings() {
-    return this.call("GET", "/api/v1/me/ratings");
-  }
-
   // --- watching (docs/replays.md; the live list) ---------------------------------------
 
   replay(matchId) {

@@ -37,6 +37,7 @@ export function Me({ state, rest, game }) {
   return html`<div class="me">
     <h1 tabindex="-1">Me</h1>
     <p class="lead">${user ? user.display_name : ""}${user && user.guest ? " · playing as a guest" : user && user.handle ? ` · @${user.handle}` : ""}</p>
+    <p class="link-row"><a href="/portfolio">Portfolio: every piece you wrote</a></p>
     ${user && user.guest && !upgraded
       ? html`<section class="card" aria-labelledby="upgrade-h">
           <h2 id="upgrade-h">Keep your progress</h2>

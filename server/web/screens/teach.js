@@ -90,6 +90,7 @@ export function Teach({ rest, game }) {
   return html`<div class="teach">
     <h1 tabindex="-1">Teach</h1>
     <p class="lead">Your classes, their students and sign-in cards, and the lobbies you run for them.</p>
+    <p class="link-row"><a href="/teach/questions">Questions for you</a> <a href="/teach/reports">Reports to review</a></p>
     ${error ? html`<p class="form-error" role="alert">${error}</p>` : null}
     <div class="teach-grid">
       <section class="card" aria-labelledby="classes-h">

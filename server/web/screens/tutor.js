@@ -276,7 +276,7 @@ export function Tutor({ state, rest, game, threadId }) {
             <a href=${"/tutor/" + t.id} aria-current=${t.id === threadId ? "page" : undefined}>${t.title}</a>
             <span class="hint"> · ${fmtDate(t.updated_at)}</span>
             ${t.escalation
-              ? html` <span class=${"badge badge-" + t.escalation.status}>${t.escalation.status === "open" ? "Teacher asked" : "Teacher answered"}</span>`
+              ? html` <span class=${"thread-tag thread-tag-" + t.escalation.status}>${t.escalation.status === "open" ? "Teacher asked" : "Teacher answered"}</span>`
               : null}
           </li>`,
         )}

@@ -114,7 +114,7 @@ async def test_a_student_asks_escalates_and_the_teacher_answers(
             "Your teacher has been asked"
         )
         await expect(page.get_by_role("button", name="Ask my teacher")).to_have_count(0)
-        await expect(page.locator(".thread-list .badge")).to_have_text("Teacher asked")
+        await expect(page.locator(".thread-list .thread-tag")).to_have_text("Teacher asked")
 
         # --- the day's AI budget is spent: the offline tutor answers and says so ------------
         await page.get_by_label("Ask a follow-up").fill(FOLLOW_UP)
@@ -159,7 +159,7 @@ async def test_a_student_asks_escalates_and_the_teacher_answers(
         await expect(mine.locator(".msg-text")).to_have_text(TEACHER_ANSWER)
         await expect(mine.locator(".msg-who")).to_contain_text("Teacher · ")
         await expect(page.locator(".escalation-state")).to_contain_text("Your teacher answered")
-        await expect(page.locator(".thread-list .badge")).to_have_text("Teacher answered")
+        await expect(page.locator(".thread-list .thread-tag")).to_have_text("Teacher answered")
         await scan(student, shots, "u04-tutor-teacher-answered")
 
         # --- the teacher switches the tutor off for the class -----------------------------------

@@ -280,14 +280,6 @@ async def delete_user(conn: asyncpg.Connection, user_id: str) -> int | None:
         r["match_id"]
         for r in await conn.fetch("SELECT match_id FROM seats WHERE player_id = $1", player)
     ]
-    # The text of the reviews the user wrote goes too (the rating stays with the recipient):
-    # no answer may show a deleted user's words (docs/privacy.md).
-    await conn.execute(
-        "UPDATE reviews SET strength = '', suggestion = '', shown_strength = '', "
-        "shown_suggestion = '' WHERE reviewer_id = $1 AND match_id = ANY($2::uuid[])",
-        player,
-        matches,
-    )
     await pseudonymize(conn, player, matches)
     await conn.execute(
         "DELETE FROM rating_history WHERE user_id = $1 OR player_id = $2", uid, player

@@ -7,8 +7,10 @@ of the same content 409.  The queue (``GET /reports``) lists what the caller mod
 everything for an admin; for a teacher, reports about matches of their lobbies or
 content by students of their classes; anybody else 403.  An action closes a report:
 ``dismiss``; ``hide`` (others no longer see the content; it closes every open report on
-it, and the author is told); ``warn`` (the author gets a ``report_action`` notification).
-Every action is in the audit log (``report.dismiss``, ``report.hide``, ``report.warn``).
+it, and the author is told); ``warn`` (the author gets a ``report_action`` notification);
+``unhide`` on a report closed as hidden shows the content again (its reports become
+``restored``; the author is told).  Every action is in the audit log (``report.dismiss``,
+``report.hide``, ``report.warn``, ``report.unhide``).
 Reporters are never named, to the author or in the queue.  Filing and acting count in
 the caller's ``reports.write`` bucket (``limits.report_writes_per_account_per_minute``).
 """
@@ -164,7 +166,8 @@ _ACTED: Schema = {
         "closed": {
             "type": "array",
             "items": {"type": "string", "format": "uuid"},
-            "description": "every report this action closed (hide closes all on the content)",
+            "description": "every report this action closed (hide closes all open ones on "
+            "the content; unhide restores all that stood hidden)",
         },
     },
 }
@@ -322,7 +325,8 @@ def _report_id(request: web.Request) -> uuid.UUID:
 @api.route(
     "POST",
     "/api/v1/reports/{report_id}/actions",
-    summary="Act on a report in your queue: dismiss, hide the content, or warn its author",
+    summary="Act on a report in your queue: dismiss, hide the content, warn its author, "
+    "or undo a hide",
     tag="reports",
     auth=True,
     request=_ACTION_IN,
@@ -330,7 +334,11 @@ def _report_id(request: web.Request) -> uuid.UUID:
         200: ("the report, closed", _ACTED),
         403: _NOT_MODERATOR,
         404: ("no such report in your queue (report_not_found)", None),
-        409: ("the report is closed already (report_closed)", None),
+        409: (
+            "the report is closed already (report_closed), or unhide on a report that "
+            "did not hide its content (not_hidden)",
+            None,
+        ),
         429: _LIMITED,
         **BODY_STATUSES,
     },
@@ -354,11 +362,17 @@ async def act(request: web.Request) -> web.Response:
         report = await store.moderated(conn, report_id, caller.id, caller.role, lock=True)
         if report is None:
             raise NotFound("no such report in your queue", code="report_not_found")
-        if report["status"] != "open":
+        if not store.may_act(report["status"], action):
+            if action == "unhide":
+                raise Conflict(
+                    f"this report is {report['status']}: only a report that hid its "
+                    "content can unhide it",
+                    code="not_hidden",
+                )
             raise Conflict(f"this report is {report['status']} already", code="report_closed")
         closed = await store.close(conn, report, action, caller.id, note)
         author = None if report["author_id"] is None else str(report["author_id"])
-        if author is not None and action in ("warn", "hide"):
+        if author is not None and action in ("warn", "hide", "unhide"):
             data: dict[str, Any] = {
                 "report_id": str(report["id"]),
                 "action": action,

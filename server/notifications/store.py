@@ -27,7 +27,7 @@ KINDS = (
     "escalation_asked",  # to a teacher; data: thread_id, student (display name)
     "teacher_message",  # data: text, class_id or lobby_id
     "score_overridden",  # data: match_id, traits {trait: new score}, overall (new or null)
-    "report_action",  # data: report_id, action
+    "report_action",  # to the author; data: report_id, action, kind, match_id, message?
 )
 CHANNEL = "quill:notifications"
 """Redis pub/sub channel of new notifications (JSON of :meth:`Notification.plain` plus

@@ -36,9 +36,15 @@ REASONS = (
     "cheating",  # not the writer's own work
     "other",  # the note says
 )
-ACTIONS = ("dismiss", "hide", "warn")
-STATUS_OF = {"dismiss": "dismissed", "hide": "hidden", "warn": "warned"}
-STATUSES = ("open", "dismissed", "hidden", "warned")
+ACTIONS = ("dismiss", "hide", "warn", "unhide")
+STATUS_OF = {"dismiss": "dismissed", "hide": "hidden", "warn": "warned", "unhide": "restored"}
+STATUSES = ("open", "dismissed", "hidden", "warned", "restored")
+
+
+def may_act(status: str, action: str) -> bool:
+    """Whether ``action`` applies to a report in ``status``: the first three close an
+    open report; ``unhide`` undoes a hide (on a report closed as ``hidden``)."""
+    return status == "hidden" if action == "unhide" else status == "open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,10 +265,31 @@ async def moderated(
 async def close(
     conn: asyncpg.Connection, report: asyncpg.Record, action: str, actor_id: str, note: str
 ) -> list[uuid.UUID]:
-    """Carry out ``action`` on an open report (in the caller's transaction); the ids of
-    the reports closed (hiding closes every open report on the same content)."""
+    """Carry out ``action`` on a report (:func:`may_act`; in the caller's transaction);
+    the ids of the reports it closed: hiding closes every open report on the same
+    content, unhiding turns every report that stood ``hidden`` on it to ``restored``."""
     status = STATUS_OF[action]
     actor = uuid.UUID(actor_id)
+    if action == "unhide":
+        await conn.execute(
+            "DELETE FROM hidden_content WHERE match_id = $1 AND kind = $2 AND item = $3",
+            report["match_id"],
+            report["kind"],
+            report["item"],
+        )
+        rows = await conn.fetch(
+            "UPDATE reports SET status = 'restored', closed_at = now(), closed_by = $4, "
+            "action_note = CASE WHEN id = $5 THEN $6 ELSE action_note END "
+            "WHERE match_id = $1 AND kind = $2 AND item = $3 AND status = 'hidden' "
+            "RETURNING id",
+            report["match_id"],
+            report["kind"],
+            report["item"],
+            actor,
+            report["id"],
+            note,
+        )
+        return [r["id"] for r in rows]
     if action == "hide":
         await conn.execute(
             "INSERT INTO hidden_content (match_id, kind, item, report_id, hidden_by) "

@@ -5,7 +5,9 @@ played) and when a match is saved whose player deleted their account while it wa
 played (:func:`scrub_deleted_seats`, from ``save_outcome``): the seat is kept for the
 other players — rank, scores, trait scores, the reviews — under a random per-match
 pseudonym ``deleted:<hex>`` with no account; the piece's text, edit log, the AI's
-rationale and suggestions on it, moderation details and the match's replay go.
+rationale and suggestions on it, the text of the reviews the user wrote (their rating
+stays with the recipient), moderation details and the match's replay go: no answer may
+show a deleted user's words (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ async def pseudonymize(conn: asyncpg.Connection, player: str, matches: Sequence[
         f"UPDATE scores x SET player_id = m.pseudo FROM {mapping} "
         "WHERE x.match_id = m.match_id AND x.player_id = $1",
         *args,
+    )
+    await conn.execute(
+        "UPDATE reviews SET strength = '', suggestion = '', shown_strength = '', "
+        "shown_suggestion = '' WHERE reviewer_id = $1 AND match_id = ANY($2::uuid[])",
+        player,
+        matches,
     )
     await conn.execute(
         "UPDATE reviews x SET "

@@ -1,6 +1,6 @@
-"""An account deleted while its match is played: when the match is saved, that seat is
-made anonymous as a deletion does it (no text, no edit log, no rating, a pseudonym), the
-match keeps no replay, and the other players' results are whole (real node, PostgreSQL,
+"""An account deleted while its match is played (after it wrote and reviewed): when the
+match is saved, that seat is made anonymous as a deletion does it (no text, no edit log,
+no review text, no rating, a pseudonym), the match keeps no replay, and the other players' results are whole (real node, PostgreSQL,
 Redis, WebSockets)."""
 
 from __future__ import annotations
@@ -49,14 +49,15 @@ async def test_a_seat_whose_account_was_deleted_mid_match_is_saved_anonymous(
     for p in players:
         await p.write(2)
     gone, stay = players[1], [players[0], *players[2:]]
+    for p in players:
+        await p.c.wait("match.phase", lambda d: d["phase"] == "feedback")
+    await gone.review_all()
     async with node.http.delete(
         f"{node.url}/api/v1/auth/me",
         json={"password": PASSWORD},
         headers={"Authorization": f"Bearer {gone.token}"},
     ) as resp:
         assert resp.status == 204
-    for p in stay:
-        await p.c.wait("match.phase", lambda d: d["phase"] == "feedback")
     for p in stay:
         await p.review_all()
     for p in stay:
@@ -78,6 +79,20 @@ async def test_a_seat_whose_account_was_deleted_mid_match_is_saved_anonymous(
         pseudo["player_id"],
     )
     assert (sub["text"], bytes(sub["edit_log"]), sub["moderation"]) == ("", b"\x90", None)
+    written = await sql(
+        database,
+        "SELECT strength, suggestion, shown_strength, shown_suggestion, rating FROM reviews "
+        "WHERE match_id = $1 AND reviewer_id = $2",
+        mid,
+        pseudo["player_id"],
+    )
+    assert written, "the deleted player's reviews keep their rating for the recipients"
+    assert all(
+        (r["strength"], r["suggestion"], r["shown_strength"], r["shown_suggestion"])
+        == ("", "", "", "")
+        and r["rating"] == 4
+        for r in written
+    )
     kept = await sql(
         database,
         "SELECT player_id, text FROM submissions WHERE match_id = $1 AND player_id = ANY($2)",

@@ -271,6 +271,66 @@ async def test_hiding_a_piece(node: Node, database: str, world: World) -> None:
     assert (status, code) == (404, "content_not_found")
 
 
+async def test_unhiding_a_piece(node: Node, database: str, world: World) -> None:
+    w = world
+    alias_b = await seat_alias(database, w.match_id, w.b.id)
+    piece = f"{w.match_id}/{alias_b}"
+    one = await ok(await report(node, w.a, "piece", piece, "hate"), 201)
+    two = await ok(await report(node, w.c, "piece", piece, "spam"), 201)
+
+    async def act(report_id: str, token: str, action: str) -> Any:
+        return await call(
+            node, "POST", f"/api/v1/reports/{report_id}/actions", token, {"action": action}
+        )
+
+    async def shown() -> bool:
+        replay = await ok(await call(node, "GET", f"/api/v1/replays/{w.match_id}", w.d.token))
+        return bool({s["alias"]: s["text_shown"] for s in replay["seats"]}[alias_b])
+
+    # Only a report that hid its content can undo it.
+    assert (await error_of(await act(one["id"], w.teacher.token, "unhide")))[:2] == (
+        409,
+        "not_hidden",
+    )
+    await ok(await act(one["id"], w.teacher.token, "hide"))
+    assert not await shown()
+    # Another teacher cannot; a student has no queue.
+    assert (await error_of(await act(one["id"], w.other_teacher.token, "unhide")))[:2] == (
+        404,
+        "report_not_found",
+    )
+    assert (await error_of(await act(one["id"], w.b.token, "unhide")))[:2] == (
+        403,
+        "not_moderator",
+    )
+    acted = await ok(await act(two["id"], w.admin, "unhide"))
+    assert acted["report"]["status"] == "restored" and acted["report"]["hidden"] is False
+    assert sorted(acted["closed"]) == sorted([one["id"], two["id"]])
+    assert await shown()
+    mine = await ok(await call(node, "GET", "/api/v1/portfolio/me", w.b.token))
+    assert mine["items"][0]["hidden"] is False
+    # Restored is closed: neither a second unhide nor another action applies.
+    assert (await error_of(await act(one["id"], w.teacher.token, "unhide")))[:2] == (
+        409,
+        "not_hidden",
+    )
+    assert (await error_of(await act(one["id"], w.teacher.token, "dismiss")))[:2] == (
+        409,
+        "report_closed",
+    )
+    # The author was told both times; the audit log names the admin.
+    actions = [n["data"]["action"] for n in await notifications(database, w.b)]
+    assert sorted(actions) == ["hide", "unhide"]
+    rows = await sql(
+        database, "SELECT actor_id, target_id FROM audit_log WHERE action = 'report.unhide'"
+    )
+    assert [(str(r["actor_id"]), r["target_id"]) for r in rows] == [(w.admin_id, w.b.id)]
+    # The piece can be hidden again through a fresh report.
+    three = await ok(await report(node, w.d, "piece", piece, "hate"), 201)
+    await ok(await act(three["id"], w.teacher.token, "hide"))
+    assert not await shown()
+
+
 async def test_who_may_report(node: Node, database: str, world: World) -> None:
     w = world
     # A practice (unranked) match of b and c: a (same class, not in it) could not see it.

@@ -60,6 +60,13 @@ async def test_a_teacher_follows_a_student_and_messages_the_class(
         ).to_be_visible()
         await expect(page.get_by_role("heading", name="Rating over time")).to_be_visible()
         await scan(t, shots, "c01-student-progress")
+        await page.get_by_role("link", name=re.compile("Ana Ruiz's portfolio")).click()
+        await expect(
+            page.get_by_role("heading", name="Portfolio of Ana Ruiz", level=1)
+        ).to_be_visible()
+        await expect(page.locator(".portfolio-piece")).to_have_count(2)
+        await scan(t, shots, "c01b-student-portfolio")
+        await page.go_back()
 
         # The teacher sets her a goal; she sees it as set by her teacher.
         goals = page.locator("section[aria-labelledby=goals-h]")

@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.classes.helpers import PASSWORD, call, ok
 from tests.conftest import Node, unique_handle
-from tests.reports.helpers import Person, class_of, match_of, person, strength_of
+from tests.reports.helpers import Person, class_of, match_of, person, seat_alias, strength_of
 from tests.web.browser import DESKTOP, PHONE, Shots, require_chromium
 from tests.web.players import BrowserPlayer
 
@@ -165,6 +165,36 @@ async def test_portfolio_report_hide_export_delete(
         await expect(
             piece.get_by_role("region", name="Reviews received").locator("li")
         ).to_have_count(before - 1)
+
+        # From the match's replay the player reports the other's piece; the teacher hides
+        # it, then shows it again.
+        alias = await seat_alias(database, match_id, other.id)
+        await page.goto(f"/replays/{match_id}")
+        box = page.locator(".report-pieces")
+        await box.locator("summary").click()
+        await box.get_by_role("button", name=f"Report the piece by {alias}").click()
+        dialog = page.get_by_role("dialog")
+        await dialog.get_by_label("Not the writer's own work").check()
+        await dialog.get_by_role("button", name="Send report").click()
+        await expect(dialog).to_be_hidden()
+        await expect(
+            box.get_by_role("button", name=f"Reported: the piece by {alias}")
+        ).to_be_visible()
+        await scan(p, shots, "replay-report")
+        await t.page.goto("/teach/reports")
+        entry = t.page.locator(".queue-entry")
+        await expect(entry).to_have_count(1)
+        await expect(entry).to_contain_text("Gulls over the pier.")
+        await entry.get_by_role("button", name="Hide the piece").click()
+        await expect(t.page.get_by_text("Nothing to review.")).to_be_visible()
+        await t.page.get_by_label("Show").select_option("closed")
+        restore = t.page.get_by_role("button", name="Show the piece again")
+        await expect(restore).to_have_count(1)
+        await scan(t, shots, "review-queue-closed")
+        await restore.click()
+        await expect(t.page.locator("[role=status]")).to_contain_text("shows to others again")
+        await expect(t.page.get_by_text("Shown again")).to_be_visible()
+        await expect(t.page.get_by_role("button", name="Show the review again")).to_have_count(1)
 
         # Me: export the data, then delete the account.
         await page.get_by_role("navigation", name="Main").get_by_role("link", name="Me").click()

@@ -183,6 +183,9 @@ export function App({ state, game, rest }) {
     default:
       screen = html`<div class="card"><h1 tabindex="-1">Not found</h1><p>There is no page here.</p><a href="/">Home</a></div>`;
   }
+  // A teacher reading a student's portfolio (/portfolio?user=…) is in Teach, not in Me.
+  const othersPortfolio = route.name === "portfolio" && new URLSearchParams(location.search).has("user");
+  const section = othersPortfolio ? "teach" : ME_ROUTES.has(route.name) ? "me" : TEACH_ROUTES.has(route.name) ? "teach" : route.name;
   const inMatch = match && !["results", "closed"].includes(match.phase) && route.name !== "match";
   const writing = route.name === "match" && match && match.phase === "write";
 
@@ -195,13 +198,13 @@ export function App({ state, game, rest }) {
             <ul>
               <li><a href="/play" aria-current=${route.name === "play" ? "page" : undefined}>Play</a></li>
               <li><a href="/practice" aria-current=${route.name === "practice" ? "page" : undefined}>Practice</a></li>
-              <li><a href="/me" aria-current=${ME_ROUTES.has(route.name) ? "page" : undefined}>Me</a></li>
+              <li><a href="/me" aria-current=${section === "me" ? "page" : undefined}>Me</a></li>
               <li><a href="/pods" aria-current=${route.name === "pods" ? "page" : undefined}>Pod</a></li>
               <li><a href="/tutor" aria-current=${["tutor", "tutorthread"].includes(route.name) ? "page" : undefined}>Tutor</a></li>
               <li><a href="/boards" aria-current=${route.name === "boards" ? "page" : undefined}>Boards</a></li>
               <li><a href="/watch" aria-current=${route.name === "watch" || route.name === "spectate" ? "page" : undefined}>Watch</a></li>
               ${isTeacher(user)
-                ? html`<li><a href="/teach" aria-current=${TEACH_ROUTES.has(route.name) ? "page" : undefined}>Teach</a></li>`
+                ? html`<li><a href="/teach" aria-current=${section === "teach" ? "page" : undefined}>Teach</a></li>`
                 : null}
               <li><a href="/notifications" class="nav-notes" aria-current=${route.name === "notifications" ? "page" : undefined}><svg class="bell" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path d="M12 3a6 6 0 0 0-6 6v3.6L4.3 16h15.4L18 12.6V9a6 6 0 0 0-6-6Zm-2.2 15a2.2 2.2 0 0 0 4.4 0Z"></path></svg><span class="sr-only">Notifications</span><${UnreadBadge} count=${state.unread} /></a></li>
             </ul>

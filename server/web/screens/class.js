@@ -271,6 +271,7 @@ function StudentRow({ s, klass, rest, onChanged, onIssued, game }) {
     ${mode === null
       ? html`<div class="student-actions" id=${"actions-" + s.id} tabindex="-1" role="group" aria-label=${`Actions for ${s.name}`}>
           <a class="button small" href=${"/teach/students/" + s.id} aria-label=${`Progress of ${s.name}`}>Progress</a>
+          <a class="button small" href=${"/portfolio?user=" + s.id} aria-label=${`Portfolio of ${s.name}`}>Portfolio</a>
           <button type="button" class="button small" onClick=${() => open("rename")}>Rename</button>
           <button type="button" class="button small" onClick=${() => open("reset")}>New code</button>
           <button type="button" class="button small danger" onClick=${() => open("remove")}>Remove</button>

@@ -26,8 +26,12 @@ export function describe(n, rubrics) {
       return `${d.student || "A student"} asked you a question.`;
     case "teacher_message":
       return `Message from your teacher${d.class_name ? ` (${d.class_name})` : ""}: ${d.text || ""}`;
-    case "report_action":
-      return "A report you made was reviewed.";
+    case "report_action": {
+      const what = d.kind === "review" ? "review" : "piece";
+      if (d.action === "hide") return `A moderator hid one of your ${what}s from others after a report. You still see it.`;
+      if (d.action === "unhide") return `A moderator shows your ${what} to others again.`;
+      return `A moderator warned you about one of your ${what}s${d.message ? ": " + d.message : "."}`;
+    }
     default:
       return "Something new for you.";
   }
@@ -39,6 +43,7 @@ function link(n) {
   if (n.kind === "goal_met") return { href: "/me", text: "Set your next goal" };
   if (n.kind === "escalation_answered" && d.thread_id) return { href: "/tutor/" + d.thread_id, text: "Read the answer" };
   if (n.kind === "escalation_asked") return { href: "/teach/questions", text: "Answer it" };
+  if (n.kind === "report_action" && d.match_id) return { href: "/me/matches/" + d.match_id, text: "See the match" };
   if (n.kind === "pod_session_soon") return { href: "/pods", text: "Open your pod" };
   return null;
 }

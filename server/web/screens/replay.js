@@ -9,6 +9,7 @@ import { html, useEffect, useLayoutEffect, useMemo, useRef, useState } from "../
 import { PromptCard, fmtNumber, ordinal } from "../js/ui.js";
 import { traitName } from "../js/game.js";
 import { PHASE_NAMES, Timeline, countWords, segments } from "../js/replay.js";
+import { ReportButton } from "./reports.js";
 
 const SPEEDS = [1, 2, 4, 8];
 const STEP_SECONDS = 5;
@@ -395,5 +396,24 @@ export function Replay({ state, rest, game, matchId }) {
       <${PromptCard} prompt=${doc.prompt} headingLevel=${2} />
     </details>
     <${Player} doc=${doc} rubrics=${state.rubrics} game=${game} />
+    <${ReportPieces} doc=${doc} rest=${rest} game=${game} />
   </div>`;
+}
+
+/** A finished match's pieces by others, each with a Report button (docs/reports.md). */
+function ReportPieces({ doc, rest, game }) {
+  if (doc.status !== "finished" || !doc.scores) return null;
+  const empty = new Set((doc.scores.seats || []).filter((s) => s.empty).map((s) => s.seat));
+  const seats = doc.seats.filter((s) => !s.you && s.text_shown !== false && !empty.has(s.seat));
+  if (!seats.length) return null;
+  return html`<details class="card report-pieces">
+    <summary>Something wrong in a piece?</summary>
+    <p class="hint">Report a piece that is unkind, unsafe or not the writer's own. A teacher or an admin reads it; the writer never learns who reported.</p>
+    <ul>
+      ${seats.map(
+        (s) => html`<li key=${s.seat}><span>${seatName(s)}</span>
+          <${ReportButton} rest=${rest} game=${game} kind="piece" id=${doc.match_id + "/" + s.alias} what=${"the piece by " + seatName(s)} /></li>`,
+      )}
+    </ul>
+  </details>`;
 }

@@ -19,7 +19,7 @@ export const REASONS = [
   ["other", "Something else (say what)"],
 ];
 const REASON_TEXT = Object.fromEntries(REASONS);
-const STATUS_TEXT = { open: "Open", dismissed: "Dismissed", hidden: "Hidden", warned: "Author warned" };
+const STATUS_TEXT = { open: "Open", dismissed: "Dismissed", hidden: "Hidden", warned: "Author warned", restored: "Shown again" };
 const NOTE_MAX = 1000;
 
 function focusables(root) {
@@ -161,7 +161,7 @@ function Entry({ entry, rest, game, rubrics, onActed }) {
       const body = { action };
       if (note.trim()) body.note = note;
       await rest.call("POST", `/api/v1/reports/${entry.id}/actions`, body);
-      const said = { dismiss: "Report dismissed.", hide: `The ${what} is hidden from others.`, warn: "The author is warned." };
+      const said = { dismiss: "Report dismissed.", hide: `The ${what} is hidden from others.`, warn: "The author is warned.", unhide: `The ${what} shows to others again.` };
       game.announce(said[action]);
       onActed();
     } catch (err) {
@@ -177,8 +177,8 @@ function Entry({ entry, rest, game, rubrics, onActed }) {
       · <span class=${"tag tag-" + entry.status}>${STATUS_TEXT[entry.status]}</span>${entry.hidden && entry.status !== "hidden" ? " · hidden" : ""}</p>
     ${entry.note ? html`<p><strong>The reporter says:</strong> ${entry.note}</p>` : null}
     <${Content} entry=${entry} />
-    <p class="match-links"><a href=${"/replays/" + entry.match_id}>Open the match's replay</a>
-      ${entry.author ? html` · <a href=${"/portfolio?user=" + entry.author.user_id}>Portfolio of ${entry.author.display_name}</a>` : null}</p>
+    <p class="link-row queue-links"><a href=${"/replays/" + entry.match_id}>Open the match's replay</a>
+      ${entry.author ? html`<a href=${"/portfolio?user=" + entry.author.user_id}>Portfolio of ${entry.author.display_name}</a>` : null}</p>
     ${entry.status === "open"
       ? html`<div class="queue-actions" role="group" aria-labelledby=${base + "-h"}>
           <div class="field">
@@ -193,7 +193,12 @@ function Entry({ entry, rest, game, rubrics, onActed }) {
             <button type="button" class="button" disabled=${busy} onClick=${() => act("warn")}>Warn the author</button>
           </div>
         </div>`
-      : html`<p class="hint">Closed ${entry.closed_at ? fmtDate(entry.closed_at) : ""}${entry.action_note ? ` · note: ${entry.action_note}` : ""}</p>`}
+      : html`<p class="hint">Closed ${entry.closed_at ? fmtDate(entry.closed_at) : ""}${entry.action_note ? ` · note: ${entry.action_note}` : ""}</p>
+          ${entry.status === "hidden"
+            ? html`${error ? html`<p class="form-error" id=${base + "-err"} role="alert">${error}</p>` : null}
+                <div class="actions"><button type="button" class="button" disabled=${busy} onClick=${() => act("unhide")}
+                  aria-describedby=${base + "-h"}>Show the ${what} again</button></div>`
+            : null}`}
   </li>`;
 }
 

@@ -12,6 +12,7 @@ export function StudentPage({ state, rest, game, userId }) {
     <p class="hint"><a href="/teach">Back to Teach</a></p>
     <h1 tabindex="-1">${name ? `${name}'s progress` : "A student's progress"}</h1>
     <p class="lead">What ${name || "this student"} has written lately, how it is going, and the goals they are working towards. Only you, the student and the school's admins see this page.</p>
+    <p class="link-row"><a href=${"/portfolio?user=" + userId}>${name ? `${name}'s portfolio` : "Portfolio"}: every piece, with scores and reviews</a></p>
     <${ProgressSection} rest=${rest} rubrics=${state.rubrics} path=${"/api/v1/progress/" + userId} own=${false}
       refresh=${changed} onLoad=${(p) => setName(p.user.display_name)} />
     <${GoalsSection} rest=${rest} rubrics=${state.rubrics} game=${game} path=${"/api/v1/goals/users/" + userId}

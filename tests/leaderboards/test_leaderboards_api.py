@@ -4,6 +4,7 @@ caller's own place, and who may see a class's or a pod's board."""
 from __future__ import annotations
 
 import base64
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from server.config import Settings
+from server.http import ratelimit
 from tests.classes.helpers import admin_token, call, error_of, new_class, new_student, ok, register
 from tests.conftest import Node, start_node
 
@@ -232,6 +234,36 @@ async def test_with_seasons_off_the_boards_are_all_time(
         assert got["season"] is None and got["me"]["rating"] == 27.0
         listed = await ok(await call(node, "GET", "/api/v1/leaderboards/seasons", token))
         assert listed == {"enabled": False, "weeks": 0, "items": []}
+    finally:
+        await node.http.close()
+        await runner.cleanup()
+
+
+async def test_the_boards_count_in_the_account_limit(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    """limits.api_per_account_per_minute holds on every board; another account has its own."""
+    runner, node = await start_node(
+        settings.replace(limits={"api_per_account_per_minute": 4}), database, redis_url
+    )
+    node.app[ratelimit.CLOCK].fixed = 60.0 * (10**9 + secrets.randbelow(10**9))
+    try:
+        first, second = (
+            (await register(node))["access_token"],
+            (await register(node))["access_token"],
+        )
+        paths = [
+            "/api/v1/leaderboards/global",
+            "/api/v1/leaderboards/seasons",
+            "/api/v1/leaderboards/global?season=all",
+            "/api/v1/leaderboards/global?limit=5",
+            "/api/v1/leaderboards/seasons",
+        ]
+        codes = [(await call(node, "GET", path, first)).status for path in paths]
+        assert codes == [200, 200, 200, 200, 429]
+        status, code, details = await error_of(await call(node, "GET", paths[0], first))
+        assert (status, code, details["bucket"]) == (429, "rate_limited", "api.account")
+        assert (await call(node, "GET", paths[0], second)).status == 200
     finally:
         await node.http.close()
         await runner.cleanup()

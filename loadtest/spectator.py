@@ -14,6 +14,7 @@ import asyncio
 import random
 from typing import Any
 
+import aiohttp
 import msgpack
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
@@ -92,11 +93,16 @@ class Spectator:
     async def _pick(self) -> str | None:
         headers = {"Authorization": f"Bearer {self.access}"}
         url = f"{self.base}/api/v1/matches/live?limit=50"
-        async with self.ctx.http.get(url, headers=headers) as resp:
-            if resp.status != 200:
-                self.ctx.tally.errors[f"spectator_live_{resp.status}"] += 1
-                return None
-            items = (await resp.json())["items"]
+        try:
+            async with self.ctx.http.get(url, headers=headers) as resp:
+                if resp.status != 200:
+                    self.ctx.tally.errors[f"spectator_live_{resp.status}"] += 1
+                    return None
+                items = (await resp.json())["items"]
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # e.g. a kept-alive connection the node closed as it was reused: list again
+            self.ctx.tally.errors[f"spectator_live_{type(exc).__name__}"] += 1
+            return None
         watchable = [i for i in items if i["phase"] in ("lobby", "write")]
         if not watchable:
             return None

@@ -215,6 +215,7 @@ def create_app(
     app[OWN_BODY_LIMIT] = frozenset({images.UPLOAD_PATH})  # lobbies.image_max_bytes
     app[images.SLOTS] = asyncio.Semaphore(images.DECODERS)
     replays_api.install(app)  # the replay service, its cache and spectator clock
+    live.install(app)  # the live list's public pages
     tutor_api.install(app)  # the tutor service, built on the first question
     app.on_response_prepare.append(response_headers)
     app.cleanup_ctx.append(_postgres)

@@ -205,6 +205,7 @@ class ReplaySettings:
     cache_megabytes: int = _opt(64, lo=0, hi=65536)
     build_concurrency: int = _opt(2, lo=1, hi=64)
     reads_per_account_per_minute: int = _opt(120, lo=1, hi=100000)
+    live_list_cache_seconds: float = _opt(1.0, lo=0, hi=60)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,6 +113,16 @@ async def lobbies_of(
     }
 
 
+async def lobby_matches(conn: asyncpg.Connection, match_ids: Sequence[uuid.UUID]) -> frozenset[str]:
+    """Which of these matches are lobbies' (one query)."""
+    if not match_ids:
+        return frozenset()
+    rows = await conn.fetch(
+        "SELECT match_id FROM lobby_matches WHERE match_id = ANY($1::uuid[])", list(match_ids)
+    )
+    return frozenset(str(r["match_id"]) for r in rows)
+
+
 async def role_of(conn: asyncpg.Connection, viewer_id: uuid.UUID) -> str | None:
     """The account's role, or None for a deleted or disabled one."""
     role: str | None = await conn.fetchval(

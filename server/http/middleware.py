@@ -149,23 +149,20 @@ async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
             details={"max_bytes": settings.limits.max_body_bytes},
         )
     if request.path.startswith("/api/"):
-        await ratelimit.limit(
-            request.app,
-            request.app[REDIS],
-            "api.ip",
-            client_ip(request),
-            settings.limits.api_per_ip_per_minute,
-        )
+        checks = [
+            ratelimit.Check("api.ip", client_ip(request), settings.limits.api_per_ip_per_minute)
+        ]
         account = _token_account(request)
         if account is not None:
-            await ratelimit.limit(
-                request.app,
-                request.app[REDIS],
-                "api.account",
-                account,
-                settings.limits.api_per_account_per_minute,
-                per="account",
+            checks.append(
+                ratelimit.Check(
+                    "api.account",
+                    account,
+                    settings.limits.api_per_account_per_minute,
+                    per="account",
+                )
             )
+        await ratelimit.hit_all(request.app[REDIS], checks, now=request.app[ratelimit.CLOCK].now())
     return await handler(request)
 
 

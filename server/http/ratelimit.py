@@ -2,7 +2,9 @@
 
 ``hit`` counts one request of ``subject`` in ``bucket`` for the current window and raises
 :class:`RateLimited` (429 with ``Retry-After``) past ``limit``.  A window is ``window_s``
-seconds aligned to the epoch; one INCR + EXPIRE in a pipeline per check.  Handlers call
+seconds aligned to the epoch; one INCR + EXPIRE per check, the checks of one request in
+one pipeline (:func:`hit_all`: the REST middleware's per-address and per-account counts
+cost one round trip).  Handlers call
 :func:`limit`, which reads the time from the app's :class:`WindowClock` so that tests
 can hold it still instead of waiting for a window to turn.
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -32,6 +36,41 @@ class WindowClock:
 CLOCK = web.AppKey("rate_limit_clock", WindowClock)
 
 
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One count against one limit: ``subject``'s requests in ``bucket``; ``per`` names
+    the subject in the refusal (default: the bucket's last word, e.g. "ip")."""
+
+    bucket: str
+    subject: str
+    limit: int
+    per: str | None = None
+
+
+async def hit_all(
+    redis: Redis, checks: Sequence[Check], window_s: int = 60, now: float | None = None
+) -> None:
+    """Count one request in every check, in one round trip (INCR + EXPIRE each, one
+    pipeline), and raise for the first whose count is past its limit."""
+    now = time.time() if now is None else now
+    window = int(now // window_s)
+    async with redis.pipeline(transaction=False) as pipe:
+        for c in checks:
+            key = f"quill:rl:{c.bucket}:{c.subject}:{window}"
+            pipe.incr(key)
+            pipe.expire(key, window_s + 1)
+        counts = (await pipe.execute())[::2]
+    for c, count in zip(checks, counts, strict=True):
+        if int(count) > c.limit:
+            retry_after = max(1, math.ceil((window + 1) * window_s - now))
+            raise RateLimited(
+                f"too many requests: at most {c.limit} per {window_s} s "
+                f"for this {c.per or c.bucket.split('.')[-1]}",
+                retry_after=retry_after,
+                details={"bucket": c.bucket, "limit": c.limit, "window_s": window_s},
+            )
+
+
 async def hit(
     redis: Redis,
     bucket: str,
@@ -41,23 +80,8 @@ async def hit(
     now: float | None = None,
     per: str | None = None,
 ) -> None:
-    """Count one request; ``per`` names the subject in the refusal (default: the
-    bucket's last word, e.g. "ip")."""
-    now = time.time() if now is None else now
-    window = int(now // window_s)
-    key = f"quill:rl:{bucket}:{subject}:{window}"
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_s + 1)
-        count, _ = await pipe.execute()
-    if int(count) > limit:
-        retry_after = max(1, math.ceil((window + 1) * window_s - now))
-        raise RateLimited(
-            f"too many requests: at most {limit} per {window_s} s "
-            f"for this {per or bucket.split('.')[-1]}",
-            retry_after=retry_after,
-            details={"bucket": bucket, "limit": limit, "window_s": window_s},
-        )
+    """Count one request of ``subject`` in ``bucket`` (:func:`hit_all` of one check)."""
+    await hit_all(redis, [Check(bucket, subject, limit, per)], window_s, now)
 
 
 async def limit(

@@ -145,6 +145,7 @@ class Hub:
         )
         self.fallback = OfflineFallback(self.ai)
         self.runners: dict[MatchId, MatchRunner] = {}
+        self.runners_changed = 0  # counts every match hosted or forgotten (the live list's cache)
         self.connections: set[Connection] = set()
         self.by_player: dict[PlayerId, list[Connection]] = {}  # oldest socket first
         self.by_session: dict[SessionToken, Connection] = {}
@@ -373,6 +374,7 @@ class Hub:
 
     def _host(self, runner: MatchRunner) -> None:
         self.runners[runner.match_id] = runner
+        self.runners_changed += 1
         for player in runner.humans:
             self.seated[player] = runner.match_id
         self.metrics.matches_running.set(len(self.runners))
@@ -381,6 +383,7 @@ class Hub:
         """The runner is done with its match (closed, or given up after a bug)."""
         if self.runners.get(runner.match_id) is runner:
             del self.runners[runner.match_id]
+            self.runners_changed += 1
             self.spectators.match_stopped(runner.match_id)
         for seat in runner.match.state.seats:
             if self.seated.get(seat.player) == runner.match_id:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from server.api.live import PUBLIC_PAGES
 from server.config import Settings
 from server.http.state import REALTIME
 from server.protocol import Codec
@@ -349,3 +350,50 @@ async def test_the_live_list_looks_past_matches_the_caller_may_not_watch(node: N
         body = await resp.json()
     assert [i["match_id"] for i in body["items"]] == [str(ranked.match_id)]
     assert body["next_cursor"] is None
+
+
+async def test_the_public_first_page_is_shared_for_a_while(node: Node, database: str) -> None:
+    """Most callers share one built first page for live_list_cache_seconds (clock pinned
+    here): its spectator counts lag until it expires, a new match rebuilds it at once,
+    and a caller it is not true for (a seated player, a class that may watch a live
+    lobby, a teacher) gets a page of their own."""
+    pages = node.app[PUBLIC_PAGES]
+    assert pages.seconds == Settings().replays.live_list_cache_seconds == 1.0
+    pages.fixed = 1000.0
+    people, more, lobby_people = [await users(node, 4) for _ in range(3)]
+    (stranger, other, classmate) = await users(node, 3)
+    (teacher,) = await users(node, 1, "teacher", database)
+
+    async def listed(token: str) -> dict[str, dict[str, Any]]:
+        async with node.http.get(
+            f"{node.url}/api/v1/matches/live", headers={"Authorization": f"Bearer {token}"}
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+            return {i["match_id"]: i for i in (await resp.json())["items"]}
+
+    first, p1, _ = await match_of(node, people)
+    assert (await listed(stranger.token))[first]["spectators"] == 0
+    watcher = await spectator(node, stranger.token)
+    await watcher.send("spectate.join", {"match_id": first})
+    await watcher.wait("spectate.state")
+    assert (await listed(other.token))[first]["spectators"] == 0  # the shared page
+    pages.fixed += 1.0
+    assert (await listed(other.token))[first]["spectators"] == 1  # expired: built again
+    # A new match is listed at once, whatever the clock.
+    second, p2, _ = await match_of(node, more)
+    assert set(await listed(other.token)) == {first, second}
+    # Seated players are not offered their own match.
+    assert set(await listed(people[0].token)) == {second}
+    # A live lobby match the class may watch: the classmate sees it, the public page not.
+    lobby_match, p3, _ = await match_of(node, lobby_people)
+    class_id = await klass(database, teacher, [*lobby_people, classmate])
+    await lobby_of(
+        database, teacher, [lobby_match], lobby_people, class_id=class_id, class_may_watch=True
+    )
+    assert set(await listed(stranger.token)) == {first, second}
+    assert set(await listed(classmate.token)) == {first, second, lobby_match}
+    seen = await listed(teacher.token)
+    assert seen[lobby_match]["delay"] == 0 and seen[first]["delay"] == DELAY
+    await watcher.close()
+    for p in [*p1, *p2, *p3]:
+        await p.c.close()

@@ -15,6 +15,10 @@ seconds of events) while a group that is already ahead could not go back.  A roo
 for a running match first reads the match's log so far from Redis (the *backfill*);
 records the runner writes meanwhile wait in ``pending``.
 
+A frame goes to at most :data:`FANOUT_PER_TURN` members per loop turn, the rest in the
+next turns: a match with hundreds of spectators would otherwise write to all their
+sockets in one callback while the players' events wait behind it.
+
 Slow spectators are the connection's business: a socket with 256 frames waiting is
 closed with 1013 like any other (``server.realtime.connection``), and the frames it
 shares are not copied for it.
@@ -36,6 +40,8 @@ from server.spectate.feed import Event, Transformer, View, for_viewers
 if TYPE_CHECKING:
     from server.realtime.clock import Clock
     from server.realtime.connection import Connection
+
+FANOUT_PER_TURN = 32  # sockets written in one loop turn (about 0.3 ms of writes)
 
 
 @dataclass(slots=True)
@@ -75,6 +81,9 @@ class Group:
         self._timer: asyncio.TimerHandle | None = None
         self._last_send = float("-inf")  # loop time of the last frame
         self.ended = False  # the closed event was sent (or the match stopped)
+        # Frames being written to the members, oldest first: [outbound, members, next, then].
+        self._out: deque[list[Any]] = deque()
+        self._fanning = False  # a turn of _fan_out is scheduled
 
     def put(self, events: Iterable[Event]) -> None:
         self.queue.extend(events)
@@ -109,11 +118,33 @@ class Group:
             return
         self._arm()
 
-    def send(self, event: Any, now: float) -> None:
-        outbound = Outbound(event, round(now * 1000))
-        for conn in list(self.members):
-            if not conn.send_shared(outbound):
-                self.room.drop(conn)
+    def send(self, event: Any, now: float, then: Callable[[], None] | None = None) -> None:
+        """Send ``event`` to the members: :data:`FANOUT_PER_TURN` sockets per loop turn,
+        frames in the order they were sent, to those still members when their turn
+        comes; ``then`` runs once every member had it."""
+        self._out.append([Outbound(event, round(now * 1000)), list(self.members), 0, then])
+        if not self._fanning:
+            self._fan_out()
+
+    def _fan_out(self) -> None:
+        budget, out, of = FANOUT_PER_TURN, self._out, self.room.of
+        while out and budget:
+            item = out[0]
+            outbound, members, start, then = item
+            end = min(len(members), start + budget)
+            for conn in members[start:end]:
+                if of.get(conn) is self and not conn.send_shared(outbound):
+                    self.room.drop(conn)
+            budget -= end - start
+            if end < len(members):
+                item[2] = end
+                continue
+            out.popleft()
+            if then is not None:
+                then()
+        self._fanning = bool(out)
+        if out:
+            asyncio.get_running_loop().call_soon(self._fan_out)
 
     def end(self, reason: LeftReason) -> None:
         """No more events: tell the members, forget them."""
@@ -123,7 +154,10 @@ class Group:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self.send(SpectateLeft(match_id=self.room.match_id, reason=reason), self.room.clock.now())
+        left = SpectateLeft(match_id=self.room.match_id, reason=reason)
+        self.send(left, self.room.clock.now(), then=self._forget_members)
+
+    def _forget_members(self) -> None:
         for conn in list(self.members):
             self.room.drop(conn, notify=False)
 

@@ -14,8 +14,9 @@ from server.api.live import PUBLIC_PAGES
 from server.config import Settings
 from server.http.state import REALTIME
 from server.protocol import Codec
+from server.spectate.room import FANOUT_PER_TURN
 from server.types import PlayerId
-from tests.conftest import Node
+from tests.conftest import UNTHROTTLED, Node
 from tests.realtime.client import Client
 from tests.realtime.helpers import FAST, running_node
 from tests.realtime.players import Player
@@ -397,3 +398,59 @@ async def test_the_public_first_page_is_shared_for_a_while(node: Node, database:
     await watcher.close()
     for p in [*p1, *p2, *p3]:
         await p.c.close()
+
+
+async def test_a_crowd_gets_every_frame_in_order(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    """More spectators than one loop turn writes to (room.FANOUT_PER_TURN): every one of
+    them gets the same frames in the same order, the last events before spectate.left."""
+    crowd_size = 2 * FANOUT_PER_TURN + 5
+    settings = settings.replace(
+        match={
+            **FAST,
+            "write_seconds": 2.0,
+            "spectator_delay_seconds": DELAY,
+            "spectator_tick_seconds": 0.05,
+        },
+        limits=UNTHROTTLED,
+    )
+    async with running_node(settings, database, redis_url) as node:
+        people = await users(node, 4)
+        watchers = await users(node, crowd_size)
+        match_id, players, _ = await match_of(node, people)
+        crowd = [await spectator(node, w.token) for w in watchers]
+        for c in crowd:
+            await c.send("spectate.join", {"match_id": match_id})
+        for c in crowd:
+            await c.wait("spectate.state")
+        for p in players:
+            await p.ready()
+        for p in players:
+            await p.c.wait("match.phase", lambda d: d["phase"] == "write")
+        for p in players:
+            await p.write(2)
+        for p in players:
+            await p.c.wait("match.phase", lambda d: d["phase"] == "feedback")
+        for p in players:
+            await p.review_all()
+        for p in players:
+            await p.results()
+        for c in crowd:
+            left = await c.wait("spectate.left")
+            assert left["d"] == {"match_id": match_id, "reason": "ended"}
+
+        def seen(c: Client) -> list[tuple[str, float]]:
+            after_state = c.events[c.events.index(c.all("spectate.state")[-1]) :]
+            out = [(e["t"], 0.0) for e in after_state if e["t"] == "spectate.left"]
+            frames = [(e["k"], e["at"]) for f in c.all("spectate.events") for e in f["d"]["events"]]
+            assert c.events[-1]["t"] == "spectate.left"  # nothing after it
+            return frames + out
+
+        first = seen(crowd[0])
+        assert [k for k, _ in first][-2:] == ["closed", "spectate.left"]
+        assert all(seen(c) == first for c in crowd[1:])
+        for c in crowd:
+            await c.close()
+        for p in players:
+            await p.c.close()

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from server.accounts import tokens
 from server.accounts.tokens import AccessClaims, TokenError, TokenSigner
 from tests.conftest import Node
 
@@ -144,6 +145,27 @@ def test_the_expired_check_comes_after_the_signature() -> None:
     expired = signed({**PAYLOAD, "exp": 5})
     assert code_of(TokenSigner(KEY), expired) == "token_expired"
     assert code_of(TokenSigner(OLD_KEY), expired) == "invalid_token"
+
+
+def test_a_checked_token_is_kept_but_still_expires_and_forgeries_are_not() -> None:
+    signer = TokenSigner(KEY)
+    token = signer.issue(CLAIMS)
+    assert signer.verify(token, NOW) == CLAIMS
+    assert signer.verify(token, NOW + 1) == CLAIMS  # from the kept claims
+    assert code_of(signer, token, CLAIMS.expires_at) == "token_expired"
+    head, body, sig = token.split(".")
+    flipped = sig[:-2] + ("A" if sig[-2] != "A" else "B") + sig[-1]
+    assert code_of(signer, f"{head}.{body}.{flipped}") == "invalid_token"
+    forged_body = b64(json.dumps({**PAYLOAD, "role": "admin"}).encode())
+    assert code_of(signer, f"{head}.{forged_body}.{sig}") == "invalid_token"
+
+
+def test_the_kept_claims_are_bounded() -> None:
+    signer = TokenSigner(KEY)
+    for i in range(tokens.VERIFIED_TOKENS + 10):
+        claims = AccessClaims(CLAIMS.user_id, "player", False, f"s{i}", int(NOW), int(NOW) + 900)
+        assert signer.verify(signer.issue(claims), NOW) == claims
+    assert len(signer._verified) == tokens.VERIFIED_TOKENS
 
 
 # --- total parsing ----------------------------------------------------------------------

@@ -277,19 +277,7 @@ async def close(
             report["kind"],
             report["item"],
         )
-        rows = await conn.fetch(
-            "UPDATE reports SET status = 'restored', closed_at = now(), closed_by = $4, "
-            "action_note = CASE WHEN id = $5 THEN $6 ELSE action_note END "
-            "WHERE match_id = $1 AND kind = $2 AND item = $3 AND status = 'hidden' "
-            "RETURNING id",
-            report["match_id"],
-            report["kind"],
-            report["item"],
-            actor,
-            report["id"],
-            note,
-        )
-        return [r["id"] for r in rows]
+        return await _move_all(conn, report, "hidden", "restored", actor, note)
     if action == "hide":
         await conn.execute(
             "INSERT INTO hidden_content (match_id, kind, item, report_id, hidden_by) "
@@ -300,18 +288,7 @@ async def close(
             report["id"],
             actor,
         )
-        rows = await conn.fetch(
-            "UPDATE reports SET status = 'hidden', closed_at = now(), closed_by = $4, "
-            "action_note = CASE WHEN id = $5 THEN $6 ELSE action_note END "
-            "WHERE match_id = $1 AND kind = $2 AND item = $3 AND status = 'open' RETURNING id",
-            report["match_id"],
-            report["kind"],
-            report["item"],
-            actor,
-            report["id"],
-            note,
-        )
-        return [r["id"] for r in rows]
+        return await _move_all(conn, report, "open", "hidden", actor, note)
     await conn.execute(
         "UPDATE reports SET status = $2, closed_at = now(), closed_by = $3, action_note = $4 "
         "WHERE id = $1",
@@ -321,6 +298,32 @@ async def close(
         note,
     )
     return [report["id"]]
+
+
+async def _move_all(
+    conn: asyncpg.Connection,
+    report: asyncpg.Record,
+    was: str,
+    now: str,
+    actor: uuid.UUID,
+    note: str,
+) -> list[uuid.UUID]:
+    """Every report on ``report``'s content in status ``was`` goes to ``now``, closed by
+    ``actor``; ``note`` is kept on ``report`` itself.  Their ids."""
+    rows = await conn.fetch(
+        "UPDATE reports SET status = $7, closed_at = now(), closed_by = $4, "
+        "action_note = CASE WHEN id = $5 THEN $6 ELSE action_note END "
+        "WHERE match_id = $1 AND kind = $2 AND item = $3 AND status = $8 RETURNING id",
+        report["match_id"],
+        report["kind"],
+        report["item"],
+        actor,
+        report["id"],
+        note,
+        now,
+        was,
+    )
+    return [r["id"] for r in rows]
 
 
 async def mine(db: Db, reporter_id: str, limit: int) -> list[asyncpg.Record]:

@@ -120,3 +120,13 @@ class Player:
 async def gather(*coros: Any) -> list[Any]:
     async with asyncio.timeout(WAIT * 2):
         return list(await asyncio.gather(*coros))
+
+
+async def start_writing(players: list[Player], edits: int = 2) -> None:
+    """Every player ready, the write phase begun for all, then ``edits`` edits each."""
+    for p in players:
+        await p.ready()
+    for p in players:
+        await p.c.wait("match.phase", lambda d: d["phase"] == "write")
+    for p in players:
+        await p.write(edits)

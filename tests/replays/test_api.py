@@ -24,7 +24,7 @@ from server.replays.service import INLINE_RECORDS
 from server.types import PlayerId
 from tests.conftest import Node
 from tests.realtime.helpers import FAST, PASSWORD, User, http_for, running_node
-from tests.realtime.players import Player
+from tests.realtime.players import Player, start_writing
 from tests.replays.helpers import independent_seek, persisted, play, store
 
 DELAY = 30.0
@@ -418,12 +418,7 @@ async def test_a_running_match_is_shown_up_to_the_delay(node: Node, database: st
     for p in players:
         await p.connect()
         await p.join(created.seats[PlayerId(p.user_id)])
-    for p in players:
-        await p.ready()
-    for p in players:
-        await p.c.wait("match.phase", lambda d: d["phase"] == "write")
-    for p in players:
-        await p.write(2)
+    await start_writing(players)
 
     log = await hub.store.log(created.match_id)
     edits = [r for r in log if r["k"] == "edit"]

@@ -16,7 +16,7 @@ from server.storage.pseudonyms import PSEUDONYM_PREFIX
 from server.types import PlayerId
 from tests.conftest import Node
 from tests.realtime.helpers import FAST, PASSWORD, running_node
-from tests.realtime.players import Player
+from tests.realtime.players import Player, start_writing
 from tests.replays.test_api import sql, users
 
 
@@ -42,12 +42,7 @@ async def test_a_seat_whose_account_was_deleted_mid_match_is_saved_anonymous(
     for p in players:
         await p.connect()
         await p.join(created.seats[PlayerId(p.user_id)])
-    for p in players:
-        await p.ready()
-    for p in players:
-        await p.c.wait("match.phase", lambda d: d["phase"] == "write")
-    for p in players:
-        await p.write(2)
+    await start_writing(players)
     gone, stay = players[1], [players[0], *players[2:]]
     for p in players:
         await p.c.wait("match.phase", lambda d: d["phase"] == "feedback")

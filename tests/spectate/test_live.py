@@ -19,7 +19,7 @@ from server.types import PlayerId
 from tests.conftest import UNTHROTTLED, Node
 from tests.realtime.client import Client
 from tests.realtime.helpers import FAST, running_node
-from tests.realtime.players import Player
+from tests.realtime.players import Player, start_writing
 from tests.replays.test_api import klass, lobby_of, users
 
 DELAY = 1.0
@@ -291,12 +291,7 @@ async def test_joining_mid_match_rejoining_and_switching(node: Node) -> None:
     (stranger,) = await users(node, 1)
     match_id, players, _ = await match_of(node, people)
     other_id, other_players, _ = await match_of(node, others)
-    for p in players:
-        await p.ready()
-    for p in players:
-        await p.c.wait("match.phase", lambda d: d["phase"] == "write")
-    for p in players:
-        await p.write(2)
+    await start_writing(players)
     # Joined mid-match: the room reads the log so far; the state is the match `delay` ago.
     watcher = await spectator(node, stranger.token, Codec.MSGPACK)
     await watcher.send("spectate.join", {"match_id": match_id})
@@ -424,12 +419,7 @@ async def test_a_crowd_gets_every_frame_in_order(
             await c.send("spectate.join", {"match_id": match_id})
         for c in crowd:
             await c.wait("spectate.state")
-        for p in players:
-            await p.ready()
-        for p in players:
-            await p.c.wait("match.phase", lambda d: d["phase"] == "write")
-        for p in players:
-            await p.write(2)
+        await start_writing(players)
         for p in players:
             await p.c.wait("match.phase", lambda d: d["phase"] == "feedback")
         for p in players:

@@ -66,7 +66,8 @@ async def test_a_teacher_follows_a_student_and_messages_the_class(
         ).to_be_visible()
         await expect(page.locator(".portfolio-piece")).to_have_count(2)
         await scan(t, shots, "c01b-student-portfolio")
-        await page.go_back()
+        await page.get_by_role("link", name="Ana Ruiz's progress").click()
+        await expect(page).to_have_url(re.compile(f"/teach/students/{student_id}$"))
 
         # The teacher sets her a goal; she sees it as set by her teacher.
         goals = page.locator("section[aria-labelledby=goals-h]")

@@ -148,6 +148,7 @@ export function Portfolio({ state, rest, game }) {
 
   const name = page.owner ? page.owner.display_name : "";
   return html`<div class="portfolio">
+    ${own ? null : html`<p class="hint"><a href=${"/teach/students/" + encodeURIComponent(userId)}>${name ? `${name}'s progress` : "The student's progress"}</a> · <a href="/teach">Back to Teach</a></p>`}
     <h1 tabindex="-1">${own ? "Portfolio" : `Portfolio of ${name || "a student"}`}</h1>
     <p class="lead">Every piece ${own ? "you wrote" : "they wrote"}, with its scores, the AI's suggestions and the reviews. Reviewers stay anonymous.</p>
     ${own

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -215,6 +216,22 @@ def node_app(settings: Settings, database: str, redis_url: str) -> web.Applicati
     app = create_app(settings, Endpoints(database, redis_url))
     app[ratelimit.CLOCK].fixed = 60.0 * (time.time() // 60) + 0.5
     return app
+
+
+@asynccontextmanager
+async def limited_node(
+    settings: Settings, database: str, redis_url: str, **limits: int
+) -> AsyncIterator[Node]:
+    """A node with these ``[limits]``, its rate-limit clock held in a window of its own
+    (random, so that no other test's counts share it): requests counted one after the
+    other cannot straddle a minute boundary and start again."""
+    runner, node = await start_node(settings.replace(limits=limits), database, redis_url)
+    node.app[ratelimit.CLOCK].fixed = 60.0 * (10**9 + secrets.randbelow(10**9))
+    try:
+        yield node
+    finally:
+        await node.http.close()
+        await runner.cleanup()
 
 
 async def start_node(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,9 +16,8 @@ import structlog
 from server.app import openapi_document
 from server.config import Settings
 from server.embedded import EmbeddedRedis
-from server.http import ratelimit
 from server.http.state import REDIS
-from tests.conftest import Node, start_node
+from tests.conftest import Node, limited_node, start_node
 from tests.realtime.client import WAIT
 from tests.realtime.helpers import eventually
 
@@ -108,30 +106,17 @@ async def test_request_id_is_echoed_or_made(node: Node) -> None:
 
 
 async def test_api_rate_limit_per_ip(settings: Settings, database: str, redis_url: str) -> None:
-    runner, node = await start_node(
-        settings.replace(limits={"api_per_ip_per_minute": 2}), database, redis_url
-    )
-    # One window of its own throughout: on the wall clock the three requests could
-    # straddle a minute boundary and all pass.
-    node.app[ratelimit.CLOCK].fixed = 60.0 * (10**9 + secrets.randbelow(10**9))
-    try:
+    async with limited_node(settings, database, redis_url, api_per_ip_per_minute=2) as node:
         statuses = [(await node.get("/api/v1/openapi.json")).status for _ in range(3)]
         assert statuses == [200, 200, 429]
         # Health and metrics are not API routes and are never limited.
         assert (await node.get("/health")).status == 200
-    finally:
-        await node.http.close()
-        await runner.cleanup()
 
 
 async def test_api_rate_limit_per_account(
     settings: Settings, database: str, redis_url: str
 ) -> None:
-    runner, node = await start_node(
-        settings.replace(limits={"api_per_account_per_minute": 3}), database, redis_url
-    )
-    node.app[ratelimit.CLOCK].fixed = 60.0 * (10**9 + secrets.randbelow(10**9))
-    try:
+    async with limited_node(settings, database, redis_url, api_per_account_per_minute=3) as node:
         tokens = [await (await node.post("/api/v1/auth/guest", {})).json() for _ in range(2)]
         first, second = ({"Authorization": f"Bearer {t['access_token']}"} for t in tokens)
         statuses = [(await node.get("/api/v1/auth/me", headers=first)).status for _ in range(4)]
@@ -147,9 +132,6 @@ async def test_api_rate_limit_per_account(
         assert (await node.get("/api/v1/openapi.json")).status == 200
         bad = {"Authorization": "Bearer not-a-token"}
         assert (await node.get("/api/v1/auth/me", headers=bad)).status == 401
-    finally:
-        await node.http.close()
-        await runner.cleanup()
 
 
 # --- Headers every answer carries ------------------------------------------------------

@@ -4,7 +4,6 @@ caller's own place, and who may see a class's or a pod's board."""
 from __future__ import annotations
 
 import base64
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,9 +11,8 @@ from typing import Any
 import asyncpg
 
 from server.config import Settings
-from server.http import ratelimit
 from tests.classes.helpers import admin_token, call, error_of, new_class, new_student, ok, register
-from tests.conftest import Node, start_node
+from tests.conftest import Node, limited_node, start_node
 
 
 async def rate(
@@ -243,15 +241,9 @@ async def test_the_boards_count_in_the_account_limit(
     settings: Settings, database: str, redis_url: str
 ) -> None:
     """limits.api_per_account_per_minute holds on every board; another account has its own."""
-    runner, node = await start_node(
-        settings.replace(limits={"api_per_account_per_minute": 4}), database, redis_url
-    )
-    node.app[ratelimit.CLOCK].fixed = 60.0 * (10**9 + secrets.randbelow(10**9))
-    try:
-        first, second = (
-            (await register(node))["access_token"],
-            (await register(node))["access_token"],
-        )
+    async with limited_node(settings, database, redis_url, api_per_account_per_minute=4) as node:
+        first = (await register(node))["access_token"]
+        second = (await register(node))["access_token"]
         paths = [
             "/api/v1/leaderboards/global",
             "/api/v1/leaderboards/seasons",
@@ -264,6 +256,3 @@ async def test_the_boards_count_in_the_account_limit(
         status, code, details = await error_of(await call(node, "GET", paths[0], first))
         assert (status, code, details["bucket"]) == (429, "rate_limited", "api.account")
         assert (await call(node, "GET", paths[0], second)).status == 200
-    finally:
-        await node.http.close()
-        await runner.cleanup()

@@ -18,7 +18,7 @@ from server.pods.agenda import pod_focus
 from server.pods.scheduler import CLOCK, SCHEDULER
 from server.pods.sessions import first_session
 from tests.classes.helpers import admin_token, call, error_of, ok, register
-from tests.conftest import Node, start_node
+from tests.conftest import Node, limited_node, start_node
 from tests.lobbies.helpers import join, lobby_settings, refused, teacher
 from tests.realtime.players import Player
 
@@ -195,18 +195,12 @@ async def test_who_sees_the_session(node: Node) -> None:
 async def test_the_session_read_counts_in_the_account_limit(
     settings: Settings, database: str, redis_url: str
 ) -> None:
-    limited = settings.replace(limits={"api_per_account_per_minute": 6})
-    runner, node = await start_node(limited, database, redis_url)
-    try:
-        body = await register(node)
-        token = body["access_token"]
+    async with limited_node(settings, database, redis_url, api_per_account_per_minute=6) as node:
+        token = (await register(node))["access_token"]
         codes = [
             (await call(node, "GET", "/api/v1/pods/me/session", token)).status for _ in range(8)
         ]
         assert codes[0] == 404 and codes[-1] == 429
-    finally:
-        await node.http.close()
-        await runner.cleanup()
 
 
 async def test_the_agenda_follows_the_members_weakest_traits(node: Node) -> None:

@@ -240,12 +240,21 @@ async def test_warn_dismiss_and_the_admin_queue(node: Node, database: str, world
     assert all(s["text_shown"] for s in replay["seats"] if not s["bot"])
 
 
-async def test_hiding_a_piece(node: Node, database: str, world: World) -> None:
-    w = world
+async def b_piece_reported_twice(
+    node: Node, database: str, w: World
+) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """b's piece in the world's match, reported by a and by c: its alias, its public id
+    and the two reports."""
     alias_b = await seat_alias(database, w.match_id, w.b.id)
     piece = f"{w.match_id}/{alias_b}"
     one = await ok(await report(node, w.a, "piece", piece, "hate"), 201)
-    two = await ok(await report(node, w.c, "piece", piece, "hate"), 201)
+    two = await ok(await report(node, w.c, "piece", piece, "spam"), 201)
+    return alias_b, piece, one, two
+
+
+async def test_hiding_a_piece(node: Node, database: str, world: World) -> None:
+    w = world
+    alias_b, piece, one, two = await b_piece_reported_twice(node, database, w)
     acted = await ok(
         await call(
             node,
@@ -273,10 +282,7 @@ async def test_hiding_a_piece(node: Node, database: str, world: World) -> None:
 
 async def test_unhiding_a_piece(node: Node, database: str, world: World) -> None:
     w = world
-    alias_b = await seat_alias(database, w.match_id, w.b.id)
-    piece = f"{w.match_id}/{alias_b}"
-    one = await ok(await report(node, w.a, "piece", piece, "hate"), 201)
-    two = await ok(await report(node, w.c, "piece", piece, "spam"), 201)
+    alias_b, piece, one, two = await b_piece_reported_twice(node, database, w)
 
     async def act(report_id: str, token: str, action: str) -> Any:
         return await call(
@@ -287,22 +293,17 @@ async def test_unhiding_a_piece(node: Node, database: str, world: World) -> None
         replay = await ok(await call(node, "GET", f"/api/v1/replays/{w.match_id}", w.d.token))
         return bool({s["alias"]: s["text_shown"] for s in replay["seats"]}[alias_b])
 
+    async def refused(report_id: str, token: str, action: str) -> tuple[int, str]:
+        status, code, _ = await error_of(await act(report_id, token, action))
+        return status, code
+
     # Only a report that hid its content can undo it.
-    assert (await error_of(await act(one["id"], w.teacher.token, "unhide")))[:2] == (
-        409,
-        "not_hidden",
-    )
+    assert await refused(one["id"], w.teacher.token, "unhide") == (409, "not_hidden")
     await ok(await act(one["id"], w.teacher.token, "hide"))
     assert not await shown()
     # Another teacher cannot; a student has no queue.
-    assert (await error_of(await act(one["id"], w.other_teacher.token, "unhide")))[:2] == (
-        404,
-        "report_not_found",
-    )
-    assert (await error_of(await act(one["id"], w.b.token, "unhide")))[:2] == (
-        403,
-        "not_moderator",
-    )
+    assert await refused(one["id"], w.other_teacher.token, "unhide") == (404, "report_not_found")
+    assert await refused(one["id"], w.b.token, "unhide") == (403, "not_moderator")
     acted = await ok(await act(two["id"], w.admin, "unhide"))
     assert acted["report"]["status"] == "restored" and acted["report"]["hidden"] is False
     assert sorted(acted["closed"]) == sorted([one["id"], two["id"]])
@@ -310,14 +311,8 @@ async def test_unhiding_a_piece(node: Node, database: str, world: World) -> None
     mine = await ok(await call(node, "GET", "/api/v1/portfolio/me", w.b.token))
     assert mine["items"][0]["hidden"] is False
     # Restored is closed: neither a second unhide nor another action applies.
-    assert (await error_of(await act(one["id"], w.teacher.token, "unhide")))[:2] == (
-        409,
-        "not_hidden",
-    )
-    assert (await error_of(await act(one["id"], w.teacher.token, "dismiss")))[:2] == (
-        409,
-        "report_closed",
-    )
+    assert await refused(one["id"], w.teacher.token, "unhide") == (409, "not_hidden")
+    assert await refused(one["id"], w.teacher.token, "dismiss") == (409, "report_closed")
     # The author was told both times; the audit log names the admin.
     actions = [n["data"]["action"] for n in await notifications(database, w.b)]
     assert sorted(actions) == ["hide", "unhide"]

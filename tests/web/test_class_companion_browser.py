@@ -65,6 +65,13 @@ async def test_a_teacher_follows_a_student_and_messages_the_class(
             page.get_by_role("heading", name="Portfolio of Ana Ruiz", level=1)
         ).to_be_visible()
         await expect(page.locator(".portfolio-piece")).to_have_count(2)
+        nav = page.get_by_role("navigation", name="Main")
+        await expect(nav.get_by_role("link", name="Teach")).to_have_attribute(
+            "aria-current", "page"
+        )
+        await expect(nav.get_by_role("link", name="Me")).not_to_have_attribute(
+            "aria-current", "page"
+        )
         await scan(t, shots, "c01b-student-portfolio")
         await page.get_by_role("link", name="Ana Ruiz's progress").click()
         await expect(page).to_have_url(re.compile(f"/teach/students/{student_id}$"))

@@ -76,6 +76,7 @@ async def test_portfolio_report_hide_export_delete(
 
     p = await BrowserPlayer.open(browser, node.url, "player", accept_downloads=True)
     t = await BrowserPlayer.open(browser, node.url, "teacher")
+    a = await BrowserPlayer.open(browser, node.url, "author")
     try:
         page = p.page
         await sign_in(page, player.handle)
@@ -192,9 +193,27 @@ async def test_portfolio_report_hide_export_delete(
         await expect(restore).to_have_count(1)
         await scan(t, shots, "review-queue-closed")
         await restore.click()
-        await expect(t.page.locator("[role=status]")).to_contain_text("shows to others again")
+        await expect(t.page.locator("[role=status]")).to_contain_text("is visible to others again")
         await expect(t.page.get_by_text("Shown again")).to_be_visible()
         await expect(t.page.get_by_role("button", name="Show the review again")).to_have_count(1)
+        await scan(t, shots, "review-queue-restored")
+        # The author was told what happened to their piece and review, with a link.
+        await sign_in(a.page, other.handle)
+        await a.page.goto("/notifications")
+        said = a.page.locator(".note-text")
+        await expect(said).to_have_count(3)
+        await expect(said.nth(0)).to_have_text(
+            "Unread: A moderator made your piece visible to others again."
+        )
+        await expect(said.nth(1)).to_have_text(
+            "Unread: A moderator hid one of your pieces from others after a report. "
+            "You still see it."
+        )
+        await expect(said.nth(2)).to_contain_text("hid one of your reviews")
+        await expect(a.page.get_by_role("link", name="See the match").first).to_have_attribute(
+            "href", f"/me/matches/{match_id}"
+        )
+        await scan(a, shots, "author-notifications")
 
         # Me: export the data, then delete the account.
         await page.get_by_role("navigation", name="Main").get_by_role("link", name="Me").click()
@@ -219,6 +238,8 @@ async def test_portfolio_report_hide_export_delete(
         assert resp.status == 401
         p.check_clean()
         t.check_clean()
+        a.check_clean()
     finally:
         await p.close()
         await t.close()
+        await a.close()

@@ -184,7 +184,7 @@ export function App({ state, game, rest }) {
       screen = html`<div class="card"><h1 tabindex="-1">Not found</h1><p>There is no page here.</p><a href="/">Home</a></div>`;
   }
   // A teacher reading a student's portfolio (/portfolio?user=…) is in Teach, not in Me.
-  const othersPortfolio = route.name === "portfolio" && new URLSearchParams(location.search).has("user");
+  const othersPortfolio = route.name === "portfolio" && !!route.query && route.query.has("user");
   const section = othersPortfolio ? "teach" : ME_ROUTES.has(route.name) ? "me" : TEACH_ROUTES.has(route.name) ? "teach" : route.name;
   const inMatch = match && !["results", "closed"].includes(match.phase) && route.name !== "match";
   const writing = route.name === "match" && match && match.phase === "write";

@@ -29,7 +29,7 @@ export function describe(n, rubrics) {
     case "report_action": {
       const what = d.kind === "review" ? "review" : "piece";
       if (d.action === "hide") return `A moderator hid one of your ${what}s from others after a report. You still see it.`;
-      if (d.action === "unhide") return `A moderator shows your ${what} to others again.`;
+      if (d.action === "unhide") return `A moderator made your ${what} visible to others again.`;
       return `A moderator warned you about one of your ${what}s${d.message ? ": " + d.message : "."}`;
     }
     default:

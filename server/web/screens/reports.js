@@ -161,7 +161,7 @@ function Entry({ entry, rest, game, rubrics, onActed }) {
       const body = { action };
       if (note.trim()) body.note = note;
       await rest.call("POST", `/api/v1/reports/${entry.id}/actions`, body);
-      const said = { dismiss: "Report dismissed.", hide: `The ${what} is hidden from others.`, warn: "The author is warned.", unhide: `The ${what} shows to others again.` };
+      const said = { dismiss: "Report dismissed.", hide: `The ${what} is hidden from others.`, warn: "The author is warned.", unhide: `The ${what} is visible to others again.` };
       game.announce(said[action]);
       onActed();
     } catch (err) {

@@ -1,7 +1,8 @@
 """Any Unicode as a tutor question, on a real node: a question that follows the text rule,
 is not blank and has at most 2,000 characters is answered (201) and stored exactly as
-sent; anything else is 422 ``validation_failed`` (400 ``invalid_json`` for a lone
-surrogate the JSON cannot carry) — never a 5xx.  One node serves the module from its own
+sent (an escaped surrogate pair is the one character JSON makes of it); anything else is
+422 ``validation_failed`` (400 ``invalid_json`` for a lone surrogate the JSON cannot
+carry) — never a 5xx.  One node serves the module from its own
 loop; hypothesis runs in the test's thread with a blocking HTTP client."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from server.config import Settings
@@ -74,16 +75,21 @@ def post(node: ThreadedNode, token: str, raw: bytes) -> tuple[int, Any]:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(question=questions, escaped=st.booleans())
+@example(question="\ud800\udc00" * 1000, escaped=True)  # 2,000 halves, 1,000 characters
+@example(question="\ud800\udc00", escaped=False)  # the halves as UTF-8: not UTF-8
 def test_any_question(
     threaded_node: ThreadedNode, student: str, question: str, escaped: bool
 ) -> None:
     raw = json.dumps({"question": question}, ensure_ascii=escaped).encode("utf-8", "surrogatepass")
     status, body = post(threaded_node, student, raw)
     assert status < 500, body
-    fine = is_acceptable(question) and question.strip() != "" and len(question) <= 2000
+    # What the node reads: escaped, a high and a low surrogate side by side are one
+    # character in JSON (\ud800\udc00 is U+10000), which may be a fine question.
+    sent = json.loads(raw)["question"] if escaped else question
+    fine = is_acceptable(sent) and sent.strip() != "" and len(sent) <= 2000
     if fine:
         assert status == 201, body
-        assert body["messages"][0]["text"] == question
+        assert body["messages"][0]["text"] == sent
         assert body["messages"][1]["author"] == "tutor"
     else:
         assert status in (400, 422), body

@@ -165,6 +165,10 @@ async def test_a_student_asks_escalates_and_the_teacher_answers(
         # --- the teacher switches the tutor off for the class -----------------------------------
         await tpage.get_by_label("Tutor on for 7B English").uncheck()
         await expect(tpage.get_by_label("Tutor on for 7B English")).not_to_be_checked()
+        # The box unticks at the click; the switch is saved once the page says so.
+        await expect(tpage.locator("[role=status]")).to_contain_text(
+            "The tutor is off for 7B English."
+        )
         switch = await ok(await call(node, "GET", f"/api/v1/classes/{klass['id']}/tutor", token))
         assert switch["enabled"] is False
         await page.reload()

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import asyncpg
 import pytest
+import uvloop
 from aiohttp import web
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
@@ -42,6 +43,15 @@ from server.types import UserId
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every async test runs on uvloop, the loop the node runs on (``server.cli``).  On
+    asyncio's own loop a difference between the two went unseen: uvloop's transports are
+    not ``asyncio.WriteTransport`` instances, and the node's direct writes were off."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 @dataclass(frozen=True)

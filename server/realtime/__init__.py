@@ -7,7 +7,8 @@ Modules:
 
 - ``gateway``    — ``GET /ws``: handshake, the reader loop, rate limit, frame limits.
 - ``handlers``   — ``HANDLERS``: one table from message type to handler; ``dispatch``.
-- ``connection`` — one socket: bounded send queue, writer task, closing with a reason.
+- ``connection`` — one socket: direct writes, a bounded queue and writer task under
+  back-pressure, closing with a reason.
 - ``sessions``   — session tokens ↔ player and match, kept in Redis with a TTL.
 - ``runner``     — one task per match: inbox, timers, write-ahead, broadcasts, AI tasks.
 - ``store``      — Redis: the match log, checkpoints, the node's hosted set, seats.

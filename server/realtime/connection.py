@@ -1,30 +1,32 @@
-"""One client socket: who it is, its codec, a bounded send queue and the task writing it.
+"""One client socket: who it is, its codec, and how frames reach it.
 
-Nothing that produces events ever waits for a socket.  :meth:`Connection.send` puts a
-frame in the socket's queue and returns at once; the writer task hands frames to aiohttp
-one by one.  *Direct writes*: when nothing is queued, the writer is idle and the
-transport's buffer is under :data:`DIRECT_BUFFER_BYTES`, a frame is written to the
-transport at once instead, framed
-by :func:`~server.protocol.codec.ws_frame` (an event shared by many sockets is framed
-once, :meth:`Connection.send_shared`).  Waking a writer task per frame cost more than the
-write itself, and all of it landed in one turn of the loop when a room of spectators or a
-match's players got a frame together; order is kept because nothing of the socket's can
-be waiting in the queue when a frame goes direct (the transport keeps its own buffer in
-order: uvloop sends what a loop turn wrote at the end of the turn), and back-pressure is
-kept because a socket whose transport holds that much goes through the queue, where the
-writer waits for it to drain.  Overflow rule: a socket whose queue already holds
-``Tuning.send_queue_frames`` frames, or whose writer could not hand over one frame in
-``Tuning.send_timeout_seconds``, is too slow: its queue is dropped and it is closed with
-1013 (try again later) and a reason.  The client reconnects and resumes with a fresh
-``match.state``; the match never waits for it.
+Nothing that produces events ever waits for a socket.  :meth:`Connection.send` returns
+at once.  *Direct writes*: while nothing of the socket's is queued and the transport's
+buffer is under :data:`DIRECT_BUFFER_BYTES`, a frame is written to the transport at once,
+framed by :func:`~server.protocol.codec.ws_frame` (an event shared by many sockets is
+framed once, :meth:`Connection.send_shared`).  Only under back-pressure does a frame go
+to the socket's bounded queue, and only then does the socket get a *writer task*, which
+hands the queued frames to aiohttp one by one (waiting for the transport to drain) and
+ends when the queue is empty; the next frame goes direct again.  Waking a task per frame
+cost more than the write itself, and a task, a queue and an event per socket that never
+needs them cost about 2.5 KB of the node's memory per socket (measured with tracemalloc),
+so none exists until it is needed.  Order is kept: nothing goes direct while a writer
+task exists (it may be waiting for its last frame to drain), and the transport keeps its
+own buffer in order (uvloop sends what a loop turn wrote at the end of the turn).
+Overflow rule: a socket whose queue already holds ``Tuning.send_queue_frames`` frames, or
+whose writer could not hand over one frame in ``Tuning.send_timeout_seconds``, is too
+slow: its queue is dropped and it is closed with 1013 (try again later) and a reason.
+The client reconnects and resumes with a fresh ``match.state``; the match never waits
+for it.
 
 :meth:`Connection.close` closes after the frames already queued (``flush=True``, used
 for 1001 at shutdown) or at once.  Who performs the closing handshake: a close decided
 while the reader task handles a frame (flooding, bad frames, a bad session) is carried out
-by the reader once the writer has stopped, so aiohttp reads on until the client's close
-frame and the client is sure to get the code and reason (closing the TCP connection while
-a flooding client still sends would reset it and lose them).  Any other close (slow
-client, replaced seat, shutdown) is carried out by the writer.
+by the reader once the writer task (if any) has stopped, so aiohttp reads on until the
+client's close frame and the client is sure to get the code and reason (closing the TCP
+connection while a flooding client still sends would reset it and lose them).  Any other
+close (slow client, replaced seat, shutdown) is carried out by the writer task, started
+for it if the socket had none.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ import asyncio
 import contextlib
 import secrets
 from collections import deque
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, cast
 
 import structlog
 from aiohttp import web
@@ -64,6 +67,13 @@ SESSION_REVOKED = "session_revoked"  # logged out, refresh reuse, account delete
 TOO_MANY_SOCKETS = "too_many_sockets"  # a newer socket of the account went over the cap
 
 
+def _writable(transport: object) -> bool:
+    return all(
+        callable(getattr(transport, name, None))
+        for name in ("write", "get_write_buffer_size", "is_closing")
+    )
+
+
 def close_reason(text: str) -> bytes:
     data = text.encode()
     return data if len(data) <= REASON_BYTES else data[: REASON_BYTES - 3] + b"..."
@@ -91,9 +101,11 @@ class Connection:
         self.id = secrets.token_hex(6)
         self.ws = ws
         # The socket's transport, for direct writes (see the module docstring); None
-        # sends everything through the writer task.
-        self._transport = transport if isinstance(transport, asyncio.WriteTransport) else None
-        self._idle = False  # the writer task waits for a frame
+        # sends everything through the queue and the writer task.  Checked by what it
+        # does: uvloop's transports do not derive from asyncio's classes.
+        self._transport: asyncio.WriteTransport | None = (
+            cast(asyncio.WriteTransport, transport) if _writable(transport) else None
+        )
         self.codec = codec
         self.player = player
         self.role = role
@@ -106,21 +118,23 @@ class Connection:
         self.watching: str | None = None  # the lobby whose teacher's view this socket gets
         self.bad_frames = 0  # refused frames in a row
         self.reading = False  # the reader task is handling a frame (see the module docstring)
-        self.log = structlog.get_logger("quill.ws").bind(conn_id=self.id, player_id=player)
         self._clock = clock
         self._tuning = tuning
         self._metrics = metrics
-        self._queue: deque[Frame] = deque()
-        self._ready = asyncio.Event()
+        self._queue: deque[Frame] | None = None  # made at the first back-pressure
         self._closing: tuple[int, str] | None = None
         self._reader_closes = False
-        self._writer: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None  # while frames are queued, or closing
+
+    @cached_property
+    def log(self) -> structlog.stdlib.BoundLogger:
+        """Made when first used: most sockets never log a line."""
+        logger: structlog.stdlib.BoundLogger = structlog.get_logger("quill.ws").bind(
+            conn_id=self.id, player_id=self.player
+        )
+        return logger
 
     # --- life ------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start the writer task (the socket must be prepared)."""
-        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer:{self.id}")
 
     @property
     def closing(self) -> bool:
@@ -135,9 +149,10 @@ class Connection:
         self._metrics.closes.inc(code=str(code))
         if code != NORMAL:
             self.log.info("ws_closing", code=code, reason=reason)
-        if not flush:
+        if not flush and self._queue:
             self._queue.clear()
-        self._ready.set()
+        if not self._reader_closes:
+            self._start_writer()  # a running writer closes once its queue is empty
 
     @property
     def reader_closes(self) -> bool:
@@ -150,15 +165,16 @@ class Connection:
         await self._close_socket()
 
     async def wait_closed(self, within: float) -> None:
-        """Wait for the writer to finish (it closes the socket); cancel it after ``within`` s."""
-        if self._writer is None:
+        """Wait for the writer task (it closes the socket); cancel it after ``within`` s."""
+        writer = self._writer
+        if writer is None:
             return
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._writer), within)
-        if not self._writer.done():
-            self._writer.cancel()
+            await asyncio.wait_for(asyncio.shield(writer), within)
+        if not writer.done():
+            writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+                await writer
 
     # --- sending ---------------------------------------------------------------------
 
@@ -190,8 +206,7 @@ class Connection:
         transport = self._transport
         if (
             transport is None
-            or not self._idle
-            or self._queue
+            or self._writer is not None
             or self.ws.closed
             or transport.is_closing()
             or transport.get_write_buffer_size() >= DIRECT_BUFFER_BYTES
@@ -200,12 +215,19 @@ class Connection:
         return transport
 
     def _enqueue(self, frame: Frame) -> bool:
-        if len(self._queue) >= self._tuning.send_queue_frames:
-            self._too_slow(f"too slow: {len(self._queue)} frames waiting")
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        if len(queue) >= self._tuning.send_queue_frames:
+            self._too_slow(f"too slow: {len(queue)} frames waiting")
             return False
-        self._queue.append(frame)
-        self._ready.set()
+        queue.append(frame)
+        self._start_writer()
         return True
+
+    def _start_writer(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_queue(), name=f"ws-writer:{self.id}")
 
     def send_event(self, event: Message) -> bool:
         """Encode and queue one event (gateway events; matches encode once per codec)."""
@@ -216,21 +238,17 @@ class Connection:
             self._metrics.slow_disconnects.inc()
             self.close(TRY_AGAIN, reason)
 
-    async def _write_loop(self) -> None:
-        ws, timeout = self.ws, self._tuning.send_timeout_seconds
+    async def _write_queue(self) -> None:
+        """Hand the queued frames to aiohttp until none is left; then close the socket if
+        it is closing, or end (the next frame goes direct, or starts a new writer)."""
+        ws, timeout, queue = self.ws, self._tuning.send_timeout_seconds, self._queue
+        failed = False
         try:
-            while True:
-                if not self._queue:
-                    if self._closing is not None or ws.closed:
-                        break
-                    self._ready.clear()
-                    self._idle = True
-                    try:
-                        await self._ready.wait()
-                    finally:
-                        self._idle = False
-                    continue
-                frame = self._queue.popleft()
+            while queue:
+                if ws.closed:
+                    failed = True
+                    break
+                frame = queue.popleft()
                 try:
                     async with asyncio.timeout(timeout):
                         if isinstance(frame, str):
@@ -239,19 +257,26 @@ class Connection:
                             await ws.send_bytes(frame)
                 except TimeoutError:
                     self._too_slow(f"too slow: a frame waited {timeout:g} s to be sent")
+                    failed = True
                     break
                 except (ConnectionError, RuntimeError):
-                    self._queue.clear()  # the peer is gone; nothing more can be written
+                    failed = True  # the peer is gone; nothing more can be written
                     break
                 except Exception as exc:  # never let the writer die silently
                     self.log.warning("ws_write_failed", error=repr(exc))
-                    self._queue.clear()
+                    failed = True
                     break
                 self._metrics.messages_out.inc()
         finally:
-            self._queue.clear()
-            if not self._reader_closes:
-                await self._close_socket()
+            if queue:
+                queue.clear()
+            if failed and self._closing is None:
+                self._closing = (NORMAL, "")  # nothing can be written to it any more
+            try:
+                if self._closing is not None and not self._reader_closes:
+                    await self._close_socket()
+            finally:
+                self._writer = None
 
     async def _close_socket(self) -> None:
         if self.ws.closed:

@@ -181,6 +181,41 @@ async def test_a_client_that_cannot_keep_up_is_closed_with_a_reason(
     await other.close()
 
 
+async def test_a_slow_reader_gets_every_frame_in_order_and_then_direct_writes_again(
+    settings: Settings, database: str, redis_url: str
+) -> None:
+    """A socket has a writer task only while frames wait for its transport: none while
+    idle, one under back-pressure (every frame still arrives, in order), none again once
+    the client has caught up.  (On uvloop, as every test runs: its transports are not
+    ``asyncio.WriteTransport`` instances, which once turned direct writes off.)"""
+    fast = replace(settings, limits=replace(settings.limits, messages_per_second=10_000))
+    async with running_node(fast, database, redis_url, Tuning(send_queue_frames=20_000)) as node:
+        user = await http_for(node).register()
+        client = await Client.session(node.url, user.token)
+        (server_conn,) = node.app[REALTIME].by_player[PlayerId(user.id)]
+        # The welcome went straight to the transport: nothing was ever queued.
+        assert server_conn._writer is None and server_conn._queue is None
+        sock = server_conn.ws.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        client.ws.transport.pause_reading()
+        protocol = client.ws.protocol
+        n = 9000
+        for i in range(n):
+            frame = encode(Codec.JSON, "ping", {"client_time": i}, ref=100 + i)
+            assert isinstance(frame, str)
+            protocol.send_text(frame.encode())
+        client.ws.transport.write(b"".join(protocol.data_to_send()))
+        await eventually(lambda: _true(server_conn._writer is not None), "frames are queued")
+        client.ws.transport.resume_reading()
+        await client.until(lambda: len(client.all("pong")) == n)
+        assert [e["d"]["client_time"] for e in client.all("pong")] == list(range(n))
+        await eventually(lambda: _true(server_conn._writer is None), "the writer task ends")
+        await client.send("ping", {"client_time": n})
+        await client.wait("pong", lambda d: d["client_time"] == n)
+        assert server_conn._writer is None and not server_conn.closing
+        await client.close()
+
+
 async def _true(value: bool) -> bool:
     return value
 

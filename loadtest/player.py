@@ -518,6 +518,10 @@ class Player:
             self.ctx.tally.completed.add(self.match_id)
 
     async def on_saved(self, d: dict[str, Any]) -> None:
+        if self.match_id is None or d.get("match_id") != self.match_id:
+            # The last match's, arriving after this player queued again (as its closing
+            # can, see on_match_phase): taking it for this round's end queued it twice.
+            return
         if not d["saved"]:
             self.ctx.tally.errors["match_not_saved"] += 1
         if self.rec is not None:

@@ -1,13 +1,16 @@
-"""Table tests of the load test's pure parts: percentiles, histograms, scenarios, typing."""
+"""Table tests of the load test's pure parts: percentiles, histograms, scenarios, typing,
+and a simulated player's bookkeeping between rounds."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from loadtest.__main__ import cpus, loopback
+from loadtest.player import Context, Player
 from loadtest.scenario import ScenarioError, load, parse
 from loadtest.stats import Histogram, Tally, bucket, percentile
 from loadtest.typist import Op, Typist, apply
@@ -193,3 +196,27 @@ def test_loopback_targets_are_accepted(url: str) -> None:
 def test_other_targets_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="--target must"):
         loopback(url)
+
+
+async def test_a_player_who_queued_again_ignores_the_last_matchs_end() -> None:
+    """The last match's closing and ``match.saved`` can arrive after the player queued
+    again; taken for the new round's end, they made it queue twice (``already_queued``)."""
+    async with aiohttp.ClientSession() as http:
+        ctx = Context(
+            base_urls=("http://127.0.0.1:9",),
+            scenario=load("default"),
+            tally=Tally(),
+            http=http,
+            stop_at=0.0,
+            hard_stop=0.0,
+        )
+        player = Player(ctx, 0, random.Random(1))
+        closed = {"match_id": "m-old", "phase": "closed", "reason": "closed", "deadline": None}
+        await player.on_match_phase(closed)
+        await player.on_saved({"match_id": "m-old", "saved": True})
+        assert not player.done
+        player.match_id = "m-new"
+        await player.on_saved({"match_id": "m-old", "saved": True})
+        assert not player.done
+        await player.on_saved({"match_id": "m-new", "saved": True})
+        assert player.done and not ctx.tally.errors

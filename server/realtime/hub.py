@@ -754,4 +754,4 @@ class _Channel(PubSub):
 
 async def _close_channel(channel: PubSub) -> None:
     with contextlib.suppress(Exception):
-        await channel.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+        await channel.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis-py 8.2

@@ -270,8 +270,8 @@ class Connection:
         finally:
             if queue:
                 queue.clear()
-            if failed and self._closing is None:
-                self._closing = (NORMAL, "")  # nothing can be written to it any more
+            if failed:
+                self.close(NORMAL, "")  # nothing more can be written (no-op if closing)
             try:
                 if self._closing is not None and not self._reader_closes:
                     await self._close_socket()

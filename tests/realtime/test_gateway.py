@@ -7,6 +7,7 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 
 import pytest
@@ -15,6 +16,7 @@ from server.accounts.tokens import AccessClaims
 from server.config import Settings
 from server.http.state import REALTIME, SIGNER
 from server.protocol import Codec
+from server.realtime.connection import Connection
 from server.realtime.tuning import Tuning
 from server.types import PlayerId, UserId
 from tests.conftest import Node
@@ -141,11 +143,33 @@ async def test_a_flood_is_refused_once_then_closed(
         assert errors[0]["d"]["retry_after_ms"] > 0
 
 
+def fast_node(
+    settings: Settings, database: str, redis_url: str, queue_frames: int
+) -> AbstractAsyncContextManager[Node]:
+    """A node taking thousands of messages a second (one client can out-send its own
+    reading) with sockets' send queues of ``queue_frames``."""
+    fast = replace(settings, limits=replace(settings.limits, messages_per_second=10_000))
+    return running_node(fast, database, redis_url, Tuning(send_queue_frames=queue_frames))
+
+
+def flood_unread(client: Client, server_conn: Connection, n: int) -> None:
+    """Stop reading and send ``n`` pings at once (``client_time`` = 0…n-1), with the
+    node's send buffer made small: the pongs (about 400 KB for 9,000) fill the client's
+    receive window and that buffer, then the transport's (direct writes stop once it
+    holds 64 KiB), and only then the socket's queue."""
+    server_conn.ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    client.ws.transport.pause_reading()
+    protocol = client.ws.protocol
+    for i in range(n):
+        frame = encode(Codec.JSON, "ping", {"client_time": i}, ref=100 + i)
+        assert isinstance(frame, str)
+        protocol.send_text(frame.encode())
+    client.ws.transport.write(b"".join(protocol.data_to_send()))
+
+
 @pytest.fixture
 async def tiny_queue_node(settings: Settings, database: str, redis_url: str) -> AsyncIterator[Node]:
-    # Thousands of messages a second, so that one client can out-send its own reading.
-    fast = replace(settings, limits=replace(settings.limits, messages_per_second=10_000))
-    async with running_node(fast, database, redis_url, Tuning(send_queue_frames=3)) as node:
+    async with fast_node(settings, database, redis_url, queue_frames=3) as node:
         yield node
 
 
@@ -155,19 +179,8 @@ async def test_a_client_that_cannot_keep_up_is_closed_with_a_reason(
     node = tiny_queue_node
     user = await http_for(node).register()
     client = await Client.session(node.url, user.token)
-    # A client that stops reading and sends 9,000 pings at once: the pongs (about 400 KB)
-    # fill its receive window and the node's small send buffer, then the transport's
-    # buffer, and only then the socket's queue, which overflows (direct writes stop once
-    # the transport holds 64 KiB).
     (server_conn,) = node.app[REALTIME].by_player[PlayerId(user.id)]
-    server_conn.ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    client.ws.transport.pause_reading()
-    protocol = client.ws.protocol
-    for i in range(9000):
-        frame = encode(Codec.JSON, "ping", ref=100 + i)
-        assert isinstance(frame, str)
-        protocol.send_text(frame.encode())
-    client.ws.transport.write(b"".join(protocol.data_to_send()))
+    flood_unread(client, server_conn, 9000)  # the queue of 3 overflows
     await eventually(lambda: _true(server_conn.closing), "the node gives up on the socket")
     client.ws.transport.resume_reading()
     code, reason = await client.wait_closed()
@@ -188,23 +201,14 @@ async def test_a_slow_reader_gets_every_frame_in_order_and_then_direct_writes_ag
     idle, one under back-pressure (every frame still arrives, in order), none again once
     the client has caught up.  (On uvloop, as every test runs: its transports are not
     ``asyncio.WriteTransport`` instances, which once turned direct writes off.)"""
-    fast = replace(settings, limits=replace(settings.limits, messages_per_second=10_000))
-    async with running_node(fast, database, redis_url, Tuning(send_queue_frames=20_000)) as node:
+    async with fast_node(settings, database, redis_url, queue_frames=20_000) as node:
         user = await http_for(node).register()
         client = await Client.session(node.url, user.token)
         (server_conn,) = node.app[REALTIME].by_player[PlayerId(user.id)]
         # The welcome went straight to the transport: nothing was ever queued.
         assert server_conn._writer is None and server_conn._queue is None
-        sock = server_conn.ws.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        client.ws.transport.pause_reading()
-        protocol = client.ws.protocol
         n = 9000
-        for i in range(n):
-            frame = encode(Codec.JSON, "ping", {"client_time": i}, ref=100 + i)
-            assert isinstance(frame, str)
-            protocol.send_text(frame.encode())
-        client.ws.transport.write(b"".join(protocol.data_to_send()))
+        flood_unread(client, server_conn, n)
         await eventually(lambda: _true(server_conn._writer is not None), "frames are queued")
         client.ws.transport.resume_reading()
         await client.until(lambda: len(client.all("pong")) == n)

@@ -27,13 +27,11 @@ from typing import Any
 import aiohttp
 import msgpack
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
-from websockets.typing import Subprotocol
 
 from loadtest.scenario import Scenario
 from loadtest.stats import Tally, seat_record, text_hash
 from loadtest.typist import Typist
+from loadtest.wsclient import ConnectionClosed, InvalidHandshake, Socket, connect
 
 REVIEW_STRENGTHS = (
     "The opening line pulls me in and the details feel real.",
@@ -93,11 +91,13 @@ class Player:
         self.session = "new"
         self.player_id = ""
         self.heartbeat = 20.0
-        self.ws: ClientConnection | None = None
+        self.ws: Socket | None = None
         self.next_id = 0
         self.timers: list[tuple[float, int, str, Any]] = []
-        self.recent: collections.deque[str] = collections.deque(maxlen=TRACE)  # see _trace
+        # (way, type, payload) of the last few messages; see _trace
+        self.recent: collections.deque[tuple[str, str, Any]] = collections.deque(maxlen=TRACE)
         self._timer_n = 0
+        self._tick = 0.0  # loop time: _loop looks up from the socket at least by then
         self.ever_connected = False
         self.ever_in_match = False
         self._reset_match()
@@ -161,14 +161,7 @@ class Player:
     async def _open(self) -> None:
         url = self.url.replace("http", "ws", 1) + "/ws?token=" + self.access
         proto = "quill.v1.msgpack" if self.msgpack else "quill.v1.json"
-        self.ws = await connect(
-            url,
-            subprotocols=[Subprotocol(proto)],
-            ping_interval=None,
-            open_timeout=20,
-            close_timeout=2,
-            max_size=4 * 1024 * 1024,
-        )
+        self.ws = await connect(url, subprotocols=[proto], open_timeout=20)
         await self.send("session.resume", {"session_token": self.session})
         while True:
             env = await self._recv(20.0)
@@ -231,24 +224,26 @@ class Player:
         self.next_id += 1
         env: dict[str, Any] = {"t": t, "id": self.next_id}
         if t != "draft.edit":
-            self._trace(">", t, d)
+            self.recent.append((">", t, d))
         if d is not None:
             env["d"] = d
-        frame: str | bytes = msgpack.packb(env) if self.msgpack else orjson.dumps(env).decode()
-        await self.ws.send(frame)
+        if self.msgpack:
+            self.ws.send(msgpack.packb(env), text=False)
+        else:
+            self.ws.send(orjson.dumps(env), text=True)
         return self.next_id
 
     async def _recv(self, wait: float) -> dict[str, Any] | None:
         """The next envelope, or ``None`` at the timeout."""
+        return await self._recv_by(asyncio.get_running_loop().time() + wait)
+
+    async def _recv_by(self, deadline: float) -> dict[str, Any] | None:
+        """The next envelope, or ``None`` once the loop's clock passes ``deadline``."""
         assert self.ws is not None
-        try:
-            async with asyncio.timeout(max(0.0, wait)):
-                frame = await self.ws.recv()
-        except TimeoutError:
+        frame = await self.ws.recv_by(deadline)
+        if frame is None:
             return None
-        env: dict[str, Any] = (
-            msgpack.unpackb(frame, raw=False) if isinstance(frame, bytes) else orjson.loads(frame)
-        )
+        env: dict[str, Any] = msgpack.unpackb(frame) if self.msgpack else orjson.loads(frame)
         ts = env.get("ts")
         if isinstance(ts, int):
             self.ctx.tally.hist["latency_ms"].add(max(0.0, now_ms() - ts))
@@ -320,9 +315,12 @@ class Player:
                 elif self.seat_token is not None:  # matched, not joined yet: join now
                     await self.send("match.join", {"seat_token": self.seat_token})
                 continue
-            wait = min(self.timers[0][0] - loop.time() if self.timers else 1.0, 1.0)
+            now = loop.time()
+            if now >= self._tick:  # at least once a second: hard stop, drops, done
+                self._tick = now + 1.0
+            deadline = min(self.timers[0][0], self._tick) if self.timers else self._tick
             try:
-                env = await self._recv(wait)
+                env = await self._recv_by(deadline)
                 if env is not None:
                     await self._dispatch(env)
                 while self.timers and self.timers[0][0] <= loop.time() and self.ws is not None:
@@ -333,17 +331,20 @@ class Player:
                 if self.match_id is None and self.seat_token is None:
                     return  # the queue is gone with the socket: queue again
 
-    def _trace(self, way: str, t: str, d: Any) -> None:
-        """The last few messages, shown with an error sample (what led to it)."""
-        brief = ""
-        if isinstance(d, dict):
-            brief = " ".join(
-                f"{k}={str(d[k])[:12]}" for k in ("status", "phase", "match_id", "code") if k in d
-            )
-        self.recent.append(f"{way}{t} {brief}".rstrip())
+    def _trace(self) -> str:
+        """The last few messages, shown with an error sample (what led to it); formatted
+        only then, not for every message."""
+        lines = []
+        for way, t, d in self.recent:
+            brief = ""
+            if isinstance(d, dict):
+                keys = ("status", "phase", "match_id", "code")
+                brief = " ".join(f"{k}={str(d[k])[:12]}" for k in keys if k in d)
+            lines.append(f"{way}{t} {brief}".rstrip())
+        return " | ".join(lines)
 
     async def _dispatch(self, env: dict[str, Any]) -> None:
-        self._trace("<", env["t"], env.get("d"))
+        self.recent.append(("<", env["t"], env.get("d")))
         handler = HANDLERS.get(env["t"])
         if handler is not None:
             await handler(self, env.get("d") or {})
@@ -469,7 +470,7 @@ class Player:
 
     async def on_error(self, d: dict[str, Any]) -> None:
         self.ctx.tally.errors[d["code"]] += 1
-        trace = " | ".join(self.recent)
+        trace = self._trace()
         self.ctx.tally.sample_error(d["code"], f"{str(d.get('message', ''))[:200]} [{trace}]")
         ref = d.get("ref")
         if ref in self.pending_edits:

@@ -17,11 +17,9 @@ from typing import Any
 import aiohttp
 import msgpack
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
-from websockets.typing import Subprotocol
 
 from loadtest.player import Context, now_ms
+from loadtest.wsclient import ConnectionClosed, InvalidHandshake, Socket, connect
 
 LIST_EVERY_S = 1.0  # while no match is live: list again after this long
 WATCH_AT_MOST_S = 600.0
@@ -36,7 +34,7 @@ class Spectator:
         self.msgpack = rng.random() < ctx.scenario.msgpack_share
         self.base = ctx.base_urls[0]  # matches are watched where they run: one node
         self.access = ""
-        self.ws: ClientConnection | None = None
+        self.ws: Socket | None = None
         self.next_id = 0
 
     async def run(self) -> None:
@@ -73,14 +71,7 @@ class Spectator:
     async def _open(self) -> None:
         url = self.base.replace("http", "ws", 1) + "/ws?token=" + self.access
         proto = "quill.v1.msgpack" if self.msgpack else "quill.v1.json"
-        self.ws = await connect(
-            url,
-            subprotocols=[Subprotocol(proto)],
-            ping_interval=None,
-            open_timeout=20,
-            close_timeout=2,
-            max_size=4 * 1024 * 1024,
-        )
+        self.ws = await connect(url, subprotocols=[proto], open_timeout=20)
         await self._send("session.resume", {"session_token": "new"})
         while True:
             env = await self._recv()
@@ -144,19 +135,18 @@ class Spectator:
         env: dict[str, Any] = {"t": t, "id": self.next_id}
         if d is not None:
             env["d"] = d
-        await self.ws.send(msgpack.packb(env) if self.msgpack else orjson.dumps(env).decode())
+        if self.msgpack:
+            self.ws.send(msgpack.packb(env), text=False)
+        else:
+            self.ws.send(orjson.dumps(env), text=True)
         return self.next_id
 
     async def _recv(self, wait: float = 20.0) -> dict[str, Any] | None:
         assert self.ws is not None
-        try:
-            async with asyncio.timeout(wait):
-                frame = await self.ws.recv()
-        except TimeoutError:
+        frame = await self.ws.recv(wait)
+        if frame is None:
             return None
-        env: dict[str, Any] = (
-            msgpack.unpackb(frame, raw=False) if isinstance(frame, bytes) else orjson.loads(frame)
-        )
+        env: dict[str, Any] = msgpack.unpackb(frame) if self.msgpack else orjson.loads(frame)
         ts = env.get("ts")
         if isinstance(ts, int):
             self.ctx.tally.hist["spectator_lag_ms"].add(max(0.0, now_ms() - ts))
